@@ -1,0 +1,1 @@
+"""Readers and writers for each feed format, one module per format."""
