@@ -105,6 +105,8 @@ class Family:
     websites: tuple[str, ...] = ()
     vendor_ref: str | None = None
     """Where more is known about the vendor (e.g. the Echap research file)."""
+    implied: bool = False
+    """True when no family list names it and it exists only because samples or rules refer to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,10 @@ class Feed:
     def family(self, family_id: FamilyId) -> Family:
         """Return the family with this id (KeyError when the feed has none)."""
         return self._by_id[family_id]
+
+    def listed_families(self) -> Iterable[Family]:
+        """Families the feed's family lists name (not the ones only implied by samples or rules)."""
+        return (f for f in self.families if not f.implied)
 
     def active(self) -> Iterable[Indicator]:
         return (i for i in self.indicators if i.status is Status.ACTIVE)
