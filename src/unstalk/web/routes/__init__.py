@@ -1,0 +1,1 @@
+"""One router per area of the app; :func:`unstalk.web.app.create_app` includes them all."""

@@ -1,0 +1,153 @@
+"""Hash an uploaded file as it streams in, without keeping it.
+
+The form sends the CSRF token before the file (its hidden field comes first),
+so the token is checked before a single byte of the file is read, and the file
+only ever passes through a SHA-256 digest: nothing is written to disk, and an
+upload past the size limit is cut off as soon as it crosses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from unstalk.errors import UsageError
+from unstalk.web.results import CheckedFile
+from unstalk.web.security import Refused
+from unstalk.web.sessions import CSRF_FIELD
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+"""Largest file accepted: bigger than any phone app, small enough to hash in seconds."""
+
+FILE_FIELD = "file"
+
+_FORM_OVERHEAD = 64 * 1024
+"""Room for the token, the part headers and the boundaries around the file."""
+
+_MAX_TOKEN = 256
+_MAX_NAME = 255
+
+
+class UploadTooLarge(UsageError):
+    """The uploaded file is over the size limit."""
+
+
+def too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(
+        f"The file is larger than {limit // (1024 * 1024)} MB, the most this page accepts.",
+        advice="Phone apps are much smaller than this. Check that you chose the right file.",
+    )
+
+
+class _Parts:
+    """Callbacks for the streaming parser: collect the token, hash the file."""
+
+    def __init__(self, limit: int, token_ok: Callable[[str], bool]) -> None:
+        self.limit = limit
+        self.token_ok = token_ok
+        self.token = bytearray()
+        self.token_checked = False
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.filename: str | None = None
+        self.complete = False
+        self._field = bytearray()
+        self._value = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+        self._part: str | None = None
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._headers.clear,
+            "on_header_field": lambda data, start, end: self._field.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._value.extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _header_end(self) -> None:
+        self._headers[bytes(self._field).lower()] = bytes(self._value)
+        self._field.clear()
+        self._value.clear()
+
+    def _headers_finished(self) -> None:
+        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._part = params.get(b"name", b"").decode("utf-8", "replace")
+        if self._part == FILE_FIELD:
+            self.check_token()
+            raw = params.get(b"filename", b"").decode("utf-8", "replace")
+            # Some browsers send a full Windows path; only the name means anything here.
+            self.filename = raw.replace("\\", "/").rsplit("/", 1)[-1][:_MAX_NAME]
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        if self._part == CSRF_FIELD:
+            self.token.extend(data[start:end])
+            if len(self.token) > _MAX_TOKEN:
+                raise Refused.csrf()
+        elif self._part == FILE_FIELD:
+            self.size += end - start
+            if self.size > self.limit:
+                raise too_large(self.limit)
+            self.digest.update(data[start:end])
+
+    def _part_end(self) -> None:
+        self._part = None
+
+    def _end(self) -> None:
+        self.complete = True
+
+    def check_token(self) -> None:
+        if not self.token_checked:
+            if not self.token_ok(self.token.decode("ascii", "replace")):
+                raise Refused.csrf()
+            self.token_checked = True
+
+
+async def hash_upload(
+    request: Request, *, limit: int, token_ok: Callable[[str], bool]
+) -> CheckedFile:
+    """Read a ``multipart/form-data`` upload and return the file's name, size and SHA-256.
+
+    Raises :class:`~unstalk.web.security.Refused` when the CSRF token is
+    missing or wrong, :class:`UploadTooLarge` past ``limit`` bytes, and
+    :class:`~unstalk.errors.UsageError` when no file was chosen or the upload
+    is broken.
+    """
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise UsageError("The file did not arrive as a form upload.", advice=_RETRY)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
+        raise too_large(limit)
+    parts = _Parts(limit, token_ok)
+    parser = MultipartParser(boundary, parts.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except (MultipartParseError, ClientDisconnect) as e:
+        raise UsageError("The file did not arrive complete.", advice=_RETRY) from e
+    parts.check_token()
+    if not parts.complete:
+        raise UsageError("The file did not arrive complete.", advice=_RETRY)
+    if not parts.filename:
+        raise UsageError(
+            "No file was chosen.",
+            advice="Press 'Choose file', pick the file, then press 'Check this file'.",
+        )
+    return CheckedFile(name=parts.filename, size=parts.size, sha256=parts.digest.hexdigest())
+
+
+_RETRY = "Go back to the look-up page and choose the file again."
