@@ -49,3 +49,18 @@ class FeedUpdateError(FeedError):
 
 class UsageError(Error):
     """The command was given arguments it cannot work with."""
+
+
+class ApkError(Error):
+    """An APK could not be analysed (not an APK, damaged, or hostile)."""
+
+    def __init__(self, message: str, *, path: str = "", advice: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message, advice=advice)
+        self.path = path
+
+
+class ApkLimitError(ApkError):
+    """An APK exceeds a safety limit (zip bomb, huge string pool, deep nesting).
+
+    Analysis stops for that file rather than hang or exhaust memory.
+    """

@@ -1,0 +1,1 @@
+"""Static analysis of Android packages (APK): profile, capabilities, verdicts."""

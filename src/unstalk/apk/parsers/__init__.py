@@ -1,0 +1,1 @@
+"""Pure parsers of the formats inside an APK: ZIP, binary XML, resources, signatures, dex."""
