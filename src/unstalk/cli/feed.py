@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -208,7 +209,7 @@ def _print_notes(notes: list[Note]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per match.")
 def match(
     values: tuple[str, ...],
-    values_file: click.utils.LazyFile | None,
+    values_file: TextIO | None,
     feed_path: Path | None,
     as_json: bool,
 ) -> None:
