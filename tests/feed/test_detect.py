@@ -172,3 +172,9 @@ def test_lookup_reports_each_indicator_once_with_the_value_as_typed() -> None:
     matches = lookup(INDEX, " com.spyco.agent ")
     assert len({m.indicator for m in matches}) == len(matches) == 2
     assert {m.observed for m in matches} == {"com.spyco.agent"}
+
+
+def test_hex_with_trailing_newline_is_not_a_certificate() -> None:
+    from unstalk.feed.detect import hex_digest
+
+    assert hex_digest("A" * 39 + "\n:", 40) is None

@@ -21,7 +21,7 @@ import yaml
 import yara
 
 from unstalk.errors import FeedFormatError
-from unstalk.feed.formats import echap
+from unstalk.feed.formats import _common
 from unstalk.feed.formats.echap import ECHAP_FILES, load_echap_dir, parse_echap
 from unstalk.feed.model import (
     FamilyId,
@@ -436,7 +436,7 @@ def test_undecodable_files_are_format_errors() -> None:
 
 
 def test_oversized_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(echap, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(_common, "MAX_INPUT_BYTES", 10)
     with pytest.raises(FeedFormatError, match="too large"):
         parse(ioc_yaml=app("Spy"))
 

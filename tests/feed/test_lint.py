@@ -11,7 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from unstalk.errors import FeedFormatError
-from unstalk.feed.formats.echap import ECHAP_FILES, TEST_CERTIFICATES, load_echap_dir
+from unstalk.feed.formats.echap import ECHAP_FILES, load_echap_dir
+from unstalk.feed.formats.echap_files import TEST_CERTIFICATES
 from unstalk.feed.lint import lint_echap, lint_echap_dir
 from unstalk.feed.model import Note, NoteLevel
 

@@ -24,17 +24,17 @@ from tests.feed.export_fixtures import (
     upstream_lines,
 )
 from unstalk.errors import FeedFormatError
+from unstalk.feed.formats._common import MAX_INPUT_BYTES
 from unstalk.feed.formats.lists import (
-    MAX_INPUT_BYTES,
     export_domains,
     export_hosts,
     export_network_csv,
     export_quad9,
     export_samples_csv,
-    is_hostname,
     parse_network_csv,
 )
 from unstalk.feed.model import IndicatorKind, NoteLevel, Role, Status
+from unstalk.feed.values import is_hostname
 
 
 def lines(data: bytes) -> list[str]:
@@ -280,3 +280,11 @@ def test_revoked_and_role_filters_apply_to_ipv4_rows_too() -> None:
         ind(IndicatorKind.IPV4, "192.0.2.3", status=Status.REVOKED),
     )
     assert csv_rows(export_network_csv(feed))[1:] == [("ipv4", "192.0.2.1", "Evil Spy")]
+
+
+def test_unclosed_ipv6_url_in_network_csv_is_a_note_not_a_crash() -> None:
+    from unstalk.feed.formats.lists import parse_network_csv
+
+    data = b"type,indicator,app\nurl,http://[abc/x,Foo\ndomain,example.com,Foo\n"
+    feed = parse_network_csv(data, source="network.csv")
+    assert [i.value for i in feed.indicators] == ["example.com"]

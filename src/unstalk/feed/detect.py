@@ -90,7 +90,7 @@ def hex_digest(text: str, length: int) -> str | None:
     Returns the upper-case hex (Echap's spelling), or None when it is not one.
     """
     digits = text.strip().replace(":", "").replace(" ", "").upper()
-    return digits if len(digits) == length and _HEX.match(digits) else None
+    return digits if len(digits) == length and _HEX.fullmatch(digits) else None
 
 
 def lookup_key(kind: IndicatorKind, value: str) -> str | None:
@@ -243,8 +243,8 @@ def detect_kinds(value: str) -> tuple[IndicatorKind, ...]:
 
 
 def _hash_kinds(text: str) -> tuple[IndicatorKind, ...] | None:
-    colons = _COLON_HEX.match(text) is not None
-    if not colons and _HEX.match(text) is None:
+    colons = _COLON_HEX.fullmatch(text) is not None
+    if not colons and _HEX.fullmatch(text) is None:
         return None
     digits = len(text.replace(":", ""))
     if digits == 40:

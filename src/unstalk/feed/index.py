@@ -5,10 +5,10 @@ lookup returns a tuple of :class:`Match` (empty when nothing matched), each
 carrying the indicator, its family, the value as it was looked up, and a
 :class:`~unstalk.models.Severity` from :func:`severity_of`.
 
-The allow-list rule: an allow-list (:class:`AllowList`, e.g. TinyCheck's
-``whitelist.json``) may lower the weight of a *heuristic* (an unknown host
-contacted at night, a self-signed certificate) but must never hide an
-*indicator* hit. Broad allow-list entries such as ``amazonaws.com`` cover real
+The allow-list rule: an allow-list (:class:`~unstalk.feed.allowlist.AllowList`,
+e.g. TinyCheck's ``whitelist.json``) may lower the weight of a *heuristic* (an
+unknown host contacted at night, a self-signed certificate) but must never hide
+an *indicator* hit. Broad allow-list entries such as ``amazonaws.com`` cover real
 stalkerware C2 hosts (``<bucket>.s3.amazonaws.com``). So the index takes no
 allow-list at all: callers consult an allow-list only when scoring heuristics.
 """
@@ -16,12 +16,11 @@ allow-list at all: callers consult an allow-list only when scoring heuristics.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from unstalk.errors import FeedFormatError
+from unstalk.feed.allowlist import AllowList
 from unstalk.feed.detect import (
     IPNetwork,
     NetworkTable,
@@ -43,6 +42,8 @@ from unstalk.feed.model import (
     normalise_domain,
 )
 from unstalk.models import Severity
+
+__all__ = ["AllowList", "FeedIndex", "Match", "severity_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,72 +376,3 @@ def _matches(entries: Sequence[_Entry], observed: str) -> tuple[Match, ...]:
 
 
 _EMPTY_INDEX = FeedIndex(Feed(families=(), indicators=()), ())
-
-
-class AllowList:
-    """Hosts and networks known to be benign, to temper heuristics (never indicator hits).
-
-    See the module docstring for why :class:`FeedIndex` takes no allow-list.
-    """
-
-    def __init__(self, domains: Iterable[str] = (), networks: Iterable[IPNetwork] = ()) -> None:
-        """``domains`` cover their subdomains; ``networks`` cover every address inside."""
-        self._domains = frozenset(
-            filter(None, (lookup_key(IndicatorKind.DOMAIN, d) for d in domains))
-        )
-        self._nets = NetworkTable((network, None) for network in networks)
-
-    @classmethod
-    def from_tinycheck(cls, data: bytes | str, source: str = "whitelist.json") -> AllowList:
-        """Read TinyCheck's ``{"elements": [{"type", "element"}]}`` allow-list.
-
-        Types ``domain``, ``cidr``, ``ip4addr`` and ``ip6addr`` are understood.
-        """
-        try:
-            document = json.loads(data)
-        except (ValueError, RecursionError) as e:
-            raise FeedFormatError(f"this is not valid JSON ({e})", source=source) from e
-        elements = document.get("elements") if isinstance(document, dict) else None
-        if not isinstance(elements, list):
-            raise FeedFormatError(
-                'expected an object with an "elements" list, as TinyCheck writes it', source=source
-            )
-        domains: list[str] = []
-        networks: list[IPNetwork] = []
-        for number, element in enumerate(elements):
-            kind, value = _allow_element(element)
-            network = network_of(value) if kind != "domain" else None
-            if kind == "domain":
-                domains.append(value)
-            elif network is not None:
-                networks.append(network)
-            else:
-                raise FeedFormatError(
-                    f"{value!r} is not an IP address or CIDR block" if kind else _ALLOW_SHAPE,
-                    source=source,
-                    location=f"elements[{number}]",
-                )
-        return cls(domains, networks)
-
-    def contains_domain(self, host: str) -> bool:
-        """True when the host or one of its parent domains is allowed."""
-        name = lookup_key(IndicatorKind.DOMAIN, host)
-        return name is not None and any(s in self._domains for s in host_suffixes(name))
-
-    def contains_ip(self, address: str) -> bool:
-        """True when the address is allowed or lies in an allowed network."""
-        parsed = parse_ip(address)
-        return parsed is not None and any(True for _ in self._nets.containing(parsed))
-
-
-_ALLOW_TYPES = frozenset({"domain", "cidr", "ip4addr", "ip6addr"})
-_ALLOW_SHAPE = 'each element needs a "type" (domain, cidr, ip4addr or ip6addr) and an "element"'
-
-
-def _allow_element(element: object) -> tuple[str, str]:
-    """The (type, element) of one allow-list entry; an empty type when it is malformed."""
-    if isinstance(element, dict):
-        kind, value = element.get("type"), element.get("element")
-        if isinstance(kind, str) and kind in _ALLOW_TYPES and isinstance(value, str):
-            return kind, value
-    return "", ""

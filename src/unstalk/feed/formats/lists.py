@@ -26,15 +26,17 @@ not say) count as C2, since those sources list what they consider malicious.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import ipaddress
-import re
-from collections.abc import Collection, Iterable
-from urllib.parse import urlsplit
+from collections.abc import Collection, Iterable, Sequence
 
 from unstalk import __version__
 from unstalk.errors import FeedFormatError
+
+# Re-exported: the Suricata exporter imports check_size and family_of from here.
+from unstalk.feed.formats._common import check_size as check_size
+from unstalk.feed.formats._common import family_of as family_of
+from unstalk.feed.formats._interchange import NoteBook, input_files
+from unstalk.feed.formats.echap_files import SAMPLES_HEADER
 from unstalk.feed.model import (
     Family,
     FamilyId,
@@ -42,20 +44,13 @@ from unstalk.feed.model import (
     Feed,
     Indicator,
     IndicatorKind,
-    InputFile,
-    Note,
     NoteLevel,
     Provenance,
     Role,
     family_id,
     normalise_value,
 )
-
-MAX_INPUT_BYTES = 64 * 1024 * 1024
-"""Largest feed file the parsers accept; real feeds are well under a megabyte."""
-
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+from unstalk.feed.values import guess_kind, is_hostname, is_valid_value
 
 _C2_ROLES: frozenset[Role | None] = frozenset({Role.C2, None})
 _BLOCK_ROLES: frozenset[Role | None] = frozenset({Role.C2, Role.DISTRIBUTION, None})
@@ -71,71 +66,6 @@ _CSV_TYPES = {
 }
 _CSV_KINDS = {name: kind for kind, name in _CSV_TYPES.items()}
 _NETWORK_HEADER = ["type", "indicator", "app"]
-_SAMPLES_HEADER = ["SHA256", "Package Name", "Certificate", "Version", "App"]
-
-
-def is_hostname(value: str) -> bool:
-    """True for a normalised host name: lower-case ASCII labels, not an IP address."""
-    if not 0 < len(value) <= 253 or not _HOSTNAME.fullmatch(value):
-        return False
-    return not value.rsplit(".", 1)[-1].isdigit()
-
-
-def is_valid_value(kind: IndicatorKind, value: str) -> bool:
-    """True when a normalised network value is well formed for its kind."""
-    try:
-        if kind is IndicatorKind.DOMAIN:
-            return is_hostname(value)
-        if kind is IndicatorKind.IPV4:
-            return isinstance(ipaddress.ip_address(value), ipaddress.IPv4Address)
-        if kind is IndicatorKind.IPV6:
-            return isinstance(ipaddress.ip_address(value), ipaddress.IPv6Address)
-        if kind is IndicatorKind.CIDR:
-            return "/" in value and bool(ipaddress.ip_network(value, strict=False))
-    except ValueError:
-        return False
-    if kind is IndicatorKind.URL:
-        parts = urlsplit(value)
-        return parts.scheme in {"http", "https"} and bool(parts.hostname)
-    return False
-
-
-def guess_kind(value: str) -> IndicatorKind | None:
-    """Tell which network kind a value is (URL, IPv4, IPv6, CIDR or domain), or None."""
-    for kind in (
-        IndicatorKind.URL,
-        IndicatorKind.IPV4,
-        IndicatorKind.IPV6,
-        IndicatorKind.CIDR,
-        IndicatorKind.DOMAIN,
-    ):
-        if is_valid_value(kind, normalise_value(kind, value)):
-            return kind
-    return None
-
-
-def family_of(feed: Feed, fid: FamilyId) -> Family:
-    """Return the family an indicator points to, or one made up from its id if the feed lacks it."""
-    try:
-        return feed.family(fid)
-    except KeyError:
-        prefix, _, slug = fid.partition("/")
-        kind = FamilyType.WATCHWARE if prefix == FamilyType.WATCHWARE else FamilyType.STALKERWARE
-        return Family(id=fid, name=slug or fid, type=kind, implied=True)
-
-
-def check_size(data: bytes, source: str) -> None:
-    """Refuse input too large to be a feed file before spending memory on it."""
-    if len(data) > MAX_INPUT_BYTES:
-        raise FeedFormatError(
-            f"the file is {len(data)} bytes, more than the {MAX_INPUT_BYTES} a feed file may be",
-            source=source,
-            advice="Check that this is the feed file you meant to load.",
-        )
-
-
-def input_file(data: bytes, source: str) -> InputFile:
-    return InputFile(name=source, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
 def _domains(
@@ -200,7 +130,7 @@ def export_quad9(feed: Feed) -> bytes:
     return _text(_domains(feed, _BLOCK_ROLES, _STALKERWARE))
 
 
-def _csv_bytes(header: list[str], rows: Iterable[tuple[str, ...]]) -> bytes:
+def _csv_bytes(header: Sequence[str], rows: Iterable[tuple[str, ...]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -233,7 +163,7 @@ def export_samples_csv(feed: Feed) -> bytes:
         )
         for s in feed.samples
     }
-    return _csv_bytes(_SAMPLES_HEADER, sorted(rows))
+    return _csv_bytes(SAMPLES_HEADER, sorted(rows))
 
 
 def _read_csv(data: bytes, source: str) -> list[list[str]]:
@@ -262,23 +192,6 @@ def _network_row(row: list[str], line: int, source: str) -> tuple[str, str, str]
         )
     kind, value, app = (cell.strip() for cell in row)
     return kind.lower(), value, app
-
-
-class NoteBook:
-    """Gathers the values a parser had to skip or fix, one note per reason."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._values: dict[tuple[NoteLevel, str, str], list[str]] = {}
-
-    def add(self, level: NoteLevel, code: str, message: str, value: str) -> None:
-        self._values.setdefault((level, code, message), []).append(value)
-
-    def notes(self) -> tuple[Note, ...]:
-        return tuple(
-            Note(level, code, message, source=self.source, values=tuple(values))
-            for (level, code, message), values in self._values.items()
-        )
 
 
 def _network_kind(declared: str, value: str, book: NoteBook) -> IndicatorKind | None:
@@ -342,6 +255,6 @@ def parse_network_csv(data: bytes, *, source: str) -> Feed:
     return Feed(
         families=tuple(sorted(families.values(), key=lambda f: f.id)),
         indicators=tuple(indicators),
-        provenance=Provenance("network-csv", source, files=(input_file(data, source),)),
+        provenance=Provenance("network-csv", source, files=input_files(data, source)),
         notes=book.notes(),
     )

@@ -48,14 +48,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from unstalk.errors import FeedFormatError
-from unstalk.feed.formats.lists import (
-    NoteBook,
-    check_size,
-    family_of,
-    guess_kind,
-    input_file,
-    is_valid_value,
-)
+from unstalk.feed.formats._common import check_size, family_of
+from unstalk.feed.formats._interchange import NoteBook, input_files
 from unstalk.feed.model import (
     TLP,
     Family,
@@ -71,6 +65,7 @@ from unstalk.feed.model import (
     family_id,
     normalise_value,
 )
+from unstalk.feed.values import guess_kind, is_hex, is_valid_value
 
 TLS_CERTIFICATE = "tls-certificate"
 """Name of ``cert_sha1`` indicators that hold a TLS server certificate, not a signing one."""
@@ -98,11 +93,6 @@ _TLP1 = {
     TLP.AMBER_STRICT: "red",
     TLP.RED: "red",
 }
-
-
-def _is_sha1(text: str) -> bool:
-    """True for 40 upper-case hex digits, the normalised spelling of a SHA-1."""
-    return len(text) == 40 and all(c in "0123456789ABCDEF" for c in text)
 
 
 def _load(data: bytes, source: str) -> dict[str, object]:
@@ -198,7 +188,7 @@ class _Reader:
         return None
 
     def _guess(self, value: str) -> IndicatorKind | None:
-        if _is_sha1(normalise_value(IndicatorKind.CERT_SHA1, value)):
+        if is_hex(normalise_value(IndicatorKind.CERT_SHA1, value), 40):
             return IndicatorKind.CERT_SHA1
         kind = guess_kind(value)
         if kind in _TYPES:
@@ -230,7 +220,7 @@ class _Reader:
         value = normalise_value(kind, raw)
         if kind is IndicatorKind.DOMAIN:
             value = value.lstrip(".")
-        if _is_sha1(value) if kind is IndicatorKind.CERT_SHA1 else is_valid_value(kind, value):
+        if is_hex(value, 40) if kind is IndicatorKind.CERT_SHA1 else is_valid_value(kind, value):
             return kind, value
         # TinyCheck reads a bare address as a one-address range, and Echap writes a few
         # distribution IPs and URLs as domains: keep them under the kind they really are.
@@ -309,7 +299,7 @@ def parse_tinycheck(data: bytes, *, source: str) -> Feed:
     return Feed(
         families=tuple(f for fid, f in sorted(reader.families.items()) if fid in used),
         indicators=indicators,
-        provenance=Provenance("tinycheck", source, files=(input_file(data, source),)),
+        provenance=Provenance("tinycheck", source, files=input_files(data, source)),
         notes=reader.book.notes(),
     )
 
@@ -318,7 +308,7 @@ def _written_value(ind: Indicator) -> str | None:
     """The value as TinyCheck compares it, or None if TinyCheck cannot use the indicator."""
     if ind.kind is IndicatorKind.CERT_SHA1:
         # TinyCheck compares lower-case fingerprints as plain strings.
-        valid = ind.name == TLS_CERTIFICATE and _is_sha1(ind.value.upper())
+        valid = ind.name == TLS_CERTIFICATE and is_hex(ind.value.upper(), 40)
         return ind.value.lower() if valid else None
     if ind.kind in _TYPES and is_valid_value(ind.kind, ind.value):
         return ind.value
