@@ -64,3 +64,7 @@ class ApkLimitError(ApkError):
 
     Analysis stops for that file rather than hang or exhaust memory.
     """
+
+
+class CaptureError(Error):
+    """A network capture could not be read (not a capture, damaged, or unsupported)."""

@@ -1,0 +1,1 @@
+"""Network captures: read pcap/pcapng, name every connection, find stalkerware traffic."""
