@@ -68,3 +68,7 @@ class ApkLimitError(ApkError):
 
 class CaptureError(Error):
     """A network capture could not be read (not a capture, damaged, or unsupported)."""
+
+
+class DeviceError(Error):
+    """The phone could not be reached or stopped answering; the advice says what to do."""

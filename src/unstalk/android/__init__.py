@@ -1,0 +1,1 @@
+"""Android device checks: read-only acquisition over adb, parsers, detection."""
