@@ -27,7 +27,10 @@ def mvt_python(*, setup: bool) -> Path | None:
             return python
     if not setup:
         return None
-    subprocess.run([sys.executable, "-m", "venv", str(MVT_VENV)], check=True)
+    # System site packages keep unstalk importable there too, so one interpreter can run both.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", str(MVT_VENV)], check=True
+    )
     python = MVT_VENV / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", "mvt"], check=True)
     return python if _imports_mvt(python) else None
