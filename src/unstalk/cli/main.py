@@ -16,6 +16,8 @@ import click
 from rich.console import Console
 
 from unstalk import __version__
+from unstalk.cli.capture import capture
+from unstalk.cli.check import check
 from unstalk.cli.feed import feed
 from unstalk.cli.serve import serve
 from unstalk.errors import Error, UsageError
@@ -66,6 +68,8 @@ def cli() -> None:
 
 
 cli.add_command(feed)
+cli.add_command(check)
+cli.add_command(capture)
 cli.add_command(serve)
 
 

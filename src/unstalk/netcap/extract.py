@@ -1,0 +1,376 @@
+"""Name every connection in a capture: flow table, DNS, TLS and QUIC SNI, HTTP Host.
+
+:class:`Extractor` sees every packet once, in capture order. Packets of flows
+that no longer need inspection cost one dictionary lookup and a few counter
+updates; only the first packets of each flow are parsed, and the bytes kept
+for them are bounded (per stream and in number of streams), so memory does not
+grow with the size of the capture beyond the flow table and the observations.
+
+A connection is named, in order of preference, by the SNI of its ClientHello
+(TLS or QUIC), by the Host of its first HTTP request, or by the question of the
+most recent DNS answer, seen before the connection started, that resolved to
+its server address.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+from dataclasses import dataclass
+
+from unstalk.netcap import flowstate as fs
+from unstalk.netcap.flowstate import FlowState, Seen, StreamLimitError, TcpStream
+from unstalk.netcap.model import (
+    DnsRecord,
+    Flow,
+    FlowKey,
+    HttpRequest,
+    NameSource,
+    Packet,
+    TlsHello,
+    Transport,
+)
+from unstalk.netcap.parsers import dns, http, quic, tls
+
+__all__ = ["Extraction", "Extractor"]
+
+BURST_GAP = 1.0
+"""Seconds of silence after which a flow's next packet starts a new burst."""
+MAX_BURSTS = 512
+STREAM_LIMIT = 16 * 1024
+"""Client bytes kept to find a ClientHello or HTTP request heads."""
+DNS_STREAM_LIMIT = 2 + 65535 + 1500
+"""One DNS message over TCP at most, plus a segment."""
+DNS_STREAM_TOTAL = 1 << 20
+MAX_OPEN_STREAMS = 4096
+"""Flows holding buffered bytes at once; the oldest is dropped past this."""
+MAX_HTTP_REQUESTS = 32
+MAX_NAMES_PER_ADDRESS = 16
+DNS_UDP_PORTS = frozenset({53, 5353, 5355})
+DNS_TCP_PORT = 53
+
+_SYN = 0x02
+_ACK = 0x10
+_U16 = struct.Struct("!H")
+_UNREADABLE = (ValueError, IndexError, struct.error)
+_QUIC_VERSIONS = {quic.QUIC_V1: 1, quic.QUIC_V2: 2}
+
+_Entry = tuple[FlowState, bool]
+_TableKey = tuple[str, int, str, int, Transport]
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Everything the extractor found in one capture."""
+
+    flows: tuple[Flow, ...]
+    dns: tuple[DnsRecord, ...]
+    tls: tuple[TlsHello, ...]
+    """ClientHellos over TCP and in QUIC Initials (``quic_version`` set)."""
+    http: tuple[HttpRequest, ...]
+    malformed: dict[str, int]
+    """Payloads that could not be decoded, counted by ``protocol.reason``."""
+
+
+class Extractor:
+    """Feed packets with :meth:`add`, in capture order; then call :meth:`finish` once."""
+
+    def __init__(self) -> None:
+        self._table: dict[_TableKey, _Entry] = {}
+        self._flows: list[Flow] = []
+        self._open: dict[FlowState, None] = {}
+        self._dns: list[DnsRecord] = []
+        self._tls: list[TlsHello] = []
+        self._http: list[HttpRequest] = []
+        self._malformed: Counter[str] = Counter()
+        self._resolved: dict[str, list[tuple[float, str]]] = {}
+
+    def add(self, packet: Packet) -> None:
+        """Account for one packet and inspect it if its flow still needs it."""
+        key = (packet.src, packet.src_port, packet.dst, packet.dst_port, packet.transport)
+        entry = self._table.get(key)
+        if entry is None:
+            entry = self._open_flow(key, packet)
+        elif packet.tcp_flags & _SYN:
+            entry = self._maybe_reopen(key, packet, entry)
+        state, from_client = entry
+        flow = state.flow
+        timestamp = packet.timestamp
+        if timestamp > flow.last_seen:
+            if timestamp - flow.last_seen > BURST_GAP and len(flow.timestamps) < MAX_BURSTS:
+                flow.timestamps.append(timestamp)
+            flow.last_seen = timestamp
+        flow.packets += 1
+        flow.bytes += packet.length
+        if state.inspect:
+            try:
+                self._inspect(state, from_client, packet)
+            except _UNREADABLE:
+                self._malformed[f"{packet.transport}.unreadable"] += 1
+                self._stop(state)
+
+    def finish(self) -> Extraction:
+        """Name the flows and return everything found."""
+        for state in list(self._open):
+            if state.kind == fs.HTTP and state.client is not None and not state.http_count:
+                self._http_head(state, state.client.buf, state.last_client, final=True)
+            self._stop(state)
+        for flow in self._flows:
+            if flow.name is None:
+                flow.name = self._resolved_name(flow.key.server, flow.first_seen)
+                if flow.name is not None:
+                    flow.name_source = NameSource.DNS
+        return Extraction(
+            flows=tuple(self._flows),
+            dns=tuple(self._dns),
+            tls=tuple(self._tls),
+            http=tuple(self._http),
+            malformed=dict(self._malformed),
+        )
+
+    # -- flow table ----------------------------------------------------------------
+
+    def _open_flow(self, key: _TableKey, packet: Packet) -> _Entry:
+        src, sport, dst, dport, transport = key
+        from_client = fs.client_is_src(packet)
+        if from_client:
+            flow_key = FlowKey(transport, src, sport, dst, dport)
+        else:
+            flow_key = FlowKey(transport, dst, dport, src, sport)
+        timestamp = packet.timestamp
+        flow = Flow(flow_key, timestamp, timestamp, timestamps=[timestamp])
+        kind, budget = fs.UNKNOWN, fs.BUDGET[fs.UNKNOWN]
+        if transport is Transport.UDP:
+            kind = fs.DNS if sport in DNS_UDP_PORTS or dport in DNS_UDP_PORTS else fs.QUIC
+            budget = fs.BUDGET[kind]
+        elif transport is Transport.TCP and DNS_TCP_PORT in (sport, dport):
+            kind, budget = fs.DNS, fs.BUDGET_TCP_DNS
+        state = FlowState(flow, kind, budget)
+        self._flows.append(flow)
+        self._table[key] = entry = (state, from_client)
+        self._table[(dst, dport, src, sport, transport)] = (state, not from_client)
+        return entry
+
+    def _maybe_reopen(self, key: _TableKey, packet: Packet, entry: _Entry) -> _Entry:
+        """A new SYN on a known 5-tuple (port reuse) starts a new connection."""
+        state, from_client = entry
+        if not from_client or packet.tcp_flags & _ACK or state.isn == packet.tcp_seq:
+            return entry
+        self._stop(state)
+        return self._open_flow(key, packet)
+
+    def _stop(self, state: FlowState) -> None:
+        state.drop()
+        self._open.pop(state, None)
+
+    def _track(self, state: FlowState) -> None:
+        self._open[state] = None
+        if len(self._open) > MAX_OPEN_STREAMS:
+            self._malformed["streams.too-many-open"] += 1
+            self._stop(next(iter(self._open)))
+
+    def _resolved_name(self, address: str, before: float) -> str | None:
+        for timestamp, name in reversed(self._resolved.get(address, ())):
+            if timestamp <= before:
+                return name
+        return None
+
+    # -- inspection ----------------------------------------------------------------
+
+    def _inspect(self, state: FlowState, from_client: bool, packet: Packet) -> None:
+        state.budget -= 1
+        if state.budget < 0:
+            self._stop(state)
+        elif packet.transport is Transport.TCP:
+            self._inspect_tcp(state, from_client, packet)
+        elif state.kind == fs.DNS:
+            self._dns_message(bytes(packet.payload), packet, Transport.UDP)
+        elif from_client:
+            self._inspect_quic(state, packet)
+
+    def _inspect_tcp(self, state: FlowState, from_client: bool, packet: Packet) -> None:
+        seq = packet.tcp_seq
+        if packet.tcp_flags & _SYN:
+            if from_client:
+                state.isn = seq
+            else:
+                state.server_isn = seq
+            seq = (seq + 1) & 0xFFFFFFFF
+        if not packet.payload:
+            return
+        if from_client:
+            state.last_client = (packet.number, packet.timestamp)
+        stream = state.client if from_client else state.server
+        if stream is None:
+            if not from_client and state.kind != fs.DNS:
+                return
+            stream = state.new_stream(
+                from_client, DNS_STREAM_LIMIT if state.kind == fs.DNS else STREAM_LIMIT
+            )
+            self._track(state)
+        try:
+            grew = stream.add(seq, bytes(packet.payload))
+        except StreamLimitError:
+            self._malformed["tcp.reassembly-limit"] += 1
+            self._stop(state)
+            return
+        if grew:
+            self._consume(state, stream, packet)
+
+    def _consume(self, state: FlowState, stream: TcpStream, packet: Packet) -> None:
+        if state.kind == fs.UNKNOWN:
+            state.kind = fs.classify(stream.buf)
+        kind = state.kind
+        if kind == fs.TLS:
+            self._tls_stream(state, stream, packet)
+        elif kind == fs.HTTP:
+            self._http_stream(state, stream, (packet.number, packet.timestamp))
+        elif kind == fs.DNS:
+            self._dns_stream(state, stream, packet)
+        elif kind == fs.DONE:
+            self._stop(state)
+
+    def _tls_stream(self, state: FlowState, stream: TcpStream, packet: Packet) -> None:
+        try:
+            hello = tls.client_hello_from_records(bytes(stream.buf))
+        except tls.TlsFormatError as e:
+            self._malformed[f"tls.{e.reason}"] += 1
+            self._stop(state)
+            return
+        if hello is not None:
+            self._record_hello(state, packet, hello, None)
+            self._stop(state)
+        elif len(stream.buf) >= STREAM_LIMIT:
+            self._malformed["tls.hello-over-limit"] += 1
+            self._stop(state)
+
+    def _http_stream(self, state: FlowState, stream: TcpStream, seen: Seen) -> None:
+        buf = stream.buf
+        while state.inspect and state.http_pos < len(buf):
+            if not self._http_head(state, buf, seen, final=False):
+                break
+        if state.inspect and max(len(buf), state.http_pos) >= STREAM_LIMIT:
+            self._stop(state)
+
+    def _http_head(self, state: FlowState, buf: bytearray, seen: Seen, *, final: bool) -> bool:
+        """Parse the request head at ``state.http_pos``; return whether to look for another."""
+        try:
+            head = http.parse_request_head(bytes(buf[state.http_pos :]), final=final)
+        except http.HttpFormatError as e:
+            if not state.http_count:  # after a body of unknown form, no request is expected
+                self._malformed[f"http.{e.reason}"] += 1
+            self._stop(state)
+            return False
+        if head is None:
+            return False
+        self._record_request(state, seen, head)
+        if head.body_length is None or state.http_count >= MAX_HTTP_REQUESTS:
+            self._stop(state)
+            return False
+        state.http_pos += head.end + head.body_length
+        return True
+
+    def _dns_stream(self, state: FlowState, stream: TcpStream, packet: Packet) -> None:
+        buf = stream.buf
+        while len(buf) >= 2:
+            size = _U16.unpack_from(buf)[0] + 2
+            if len(buf) < size:
+                break
+            self._dns_message(bytes(buf[2:size]), packet, Transport.TCP)
+            stream.consumed(size)
+            state.dns_total += size
+        if state.dns_total > DNS_STREAM_TOTAL or len(buf) > stream.limit:
+            self._stop(state)
+
+    def _inspect_quic(self, state: FlowState, packet: Packet) -> None:
+        data = bytes(packet.payload)
+        if not quic.is_long_header(data):
+            if state.crypto is None:
+                self._stop(state)  # not QUIC, or a connection already under way
+            return
+        try:
+            for initial in quic.read_initials(data, state.key_dcid):
+                if state.key_dcid is None:
+                    state.key_dcid = initial.dcid
+                hello = self._crypto(state, initial)
+                if hello is not None:
+                    self._record_hello(state, packet, hello, initial.version)
+                    self._stop(state)
+                    return
+        except (quic.QuicFormatError, tls.TlsFormatError) as e:
+            self._malformed[f"quic.{e.reason}"] += 1
+            self._stop(state)
+
+    def _crypto(self, state: FlowState, initial: quic.InitialPacket) -> tls.ClientHello | None:
+        crypto = state.crypto
+        if crypto is None:
+            crypto = state.crypto = quic.CryptoStream()
+            self._track(state)
+        grew = False
+        for offset, fragment in quic.crypto_frames(initial.payload):
+            grew = crypto.add(offset, fragment) or grew
+        return tls.parse_handshake(crypto.data) if grew else None
+
+    def _dns_message(self, data: bytes, packet: Packet, transport: Transport) -> None:
+        try:
+            message = dns.parse_message(data)
+        except dns.DnsFormatError as e:
+            self._malformed[f"dns.{e.reason}"] += 1
+            return
+        if message.response:
+            client, server = packet.dst, packet.src
+        else:
+            client, server = packet.src, packet.dst
+        answers = tuple(v for a in message.answers for v in (*a.names, *a.addresses))
+        for name, qtype in message.questions:
+            self._dns.append(
+                DnsRecord(
+                    number=packet.number,
+                    timestamp=packet.timestamp,
+                    client=client,
+                    server=server,
+                    name=name,
+                    qtype=dns.qtype_name(qtype),
+                    answers=answers,
+                    transport=transport,
+                    response=message.response,
+                )
+            )
+        if message.response and message.questions:
+            self._remember(message.questions[0][0], message.answers, packet.timestamp)
+
+    def _remember(self, name: str, answers: tuple[dns.DnsAnswer, ...], timestamp: float) -> None:
+        """Map each answered address to the name the client asked for (not a CNAME target)."""
+        for answer in answers:
+            for address in answer.addresses:
+                names = self._resolved.setdefault(address, [])
+                names.append((timestamp, name))
+                if len(names) > MAX_NAMES_PER_ADDRESS:
+                    del names[0]
+
+    # -- observations --------------------------------------------------------------
+
+    def _record_hello(
+        self, state: FlowState, packet: Packet, hello: tls.ClientHello, version: int | None
+    ) -> None:
+        flow = state.flow
+        quic_version = None if version is None else _QUIC_VERSIONS.get(version, version)
+        self._tls.append(
+            TlsHello(packet.number, packet.timestamp, flow.key, hello.sni, hello.alpn, quic_version)
+        )
+        if hello.sni and flow.name_source in (NameSource.NONE, NameSource.HTTP_HOST):
+            flow.name = hello.sni
+            flow.name_source = NameSource.SNI if version is None else NameSource.QUIC_SNI
+
+    def _record_request(self, state: FlowState, seen: Seen, head: http.RequestHead) -> None:
+        flow = state.flow
+        number, timestamp = seen
+        self._http.append(
+            HttpRequest(
+                number, timestamp, flow.key, head.method, head.host, head.path, head.user_agent
+            )
+        )
+        state.http_count += 1
+        if head.host and flow.name_source is NameSource.NONE:
+            flow.name = head.host
+            flow.name_source = NameSource.HTTP_HOST
