@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from unstalk import __version__
+from unstalk.cli.android import android
 from unstalk.cli.capture import capture
 from unstalk.cli.check import check
 from unstalk.cli.feed import feed
@@ -70,6 +71,7 @@ def cli() -> None:
 cli.add_command(feed)
 cli.add_command(check)
 cli.add_command(capture)
+cli.add_command(android)
 cli.add_command(serve)
 
 
