@@ -12,7 +12,10 @@ The order of the rules, strongest evidence first:
    CAS-1), so the engine never says stalkerware. An app that hides itself
    (CAS-3) and can monitor (CAS-2) is **suspicious**; an app that can monitor
    but shows itself is **suspicious** and flagged ``dual_use``; addresses of a
-   stalkerware family's servers in the code make it **suspicious** too.
+   stalkerware family's servers in the code make it **suspicious** too. A visible app
+   whose capabilities miss CAS-2 only by what the file cannot show (server addresses
+   built while it runs; monitoring features behind uninstall protection, the shape of
+   parental-control apps) leaves CAS-2 undetermined and is dual-use **suspicious**.
 4. Otherwise: **no evidence** found by these checks, which is never "clean".
 """
 
@@ -45,6 +48,8 @@ from unstalk.feed.index import Match
 from unstalk.feed.model import NETWORK_KINDS, FamilyType, IndicatorKind, Role, Status
 
 MET, NOT_MET, UNDETERMINED = CriterionStatus
+INTERNET = "android.permission.INTERNET"
+NO_MONITORING = "No capability to monitor or control the phone was found at the level needed."
 LIMITS = (
     "These checks read the app without running it: they cannot see code it downloads later, "
     "how it is set up on a given phone, or what it has already collected."
@@ -68,10 +73,13 @@ def evaluate(
     found = by_capability(capabilities)
     listing = listing_of(feed_matches)
     concealment = _concealment(criteria.of_kind(CriterionKind.CONCEALMENT), found)
-    concealed = concealment.status is MET
     notice = _notice(manifest)
     surveillance = _surveillance(
-        criteria.of_kind(CriterionKind.SURVEILLANCE), found, concealed=concealed, notice=notice
+        criteria.of_kind(CriterionKind.SURVEILLANCE),
+        found,
+        concealment,
+        notice=notice,
+        online=INTERNET in manifest.permission_names,
     )
     purpose = _purpose(criteria.of_kind(CriterionKind.PURPOSE), listing)
     by_kind = {
@@ -217,14 +225,15 @@ def _with_support(
 def _surveillance(
     criterion: Criterion,
     found: Mapping[Capability, CapabilityFinding],
+    concealment: CriterionResult,
     *,
-    concealed: bool,
     notice: list[Evidence],
+    online: bool,
 ) -> CriterionResult:
+    concealed = concealment.status is MET
     hits = _hits(criterion.satisfied_by, found, concealed)
     if not hits:
-        reason = "No capability to monitor or control the phone was found at the level needed."
-        return _result(criterion, NOT_MET, reason)
+        return _unsettled_surveillance(criterion, found, concealment, online)
     evidence = _with_support(hits, criterion.satisfied_by, found)
     able = f"It can monitor through: {_labels(hits)}"
     if concealed:
@@ -237,6 +246,45 @@ def _surveillance(
         "runs; whether that keeps the person informed cannot be told from the file."
     )
     return _result(criterion, UNDETERMINED, reason, [*evidence, *notice])
+
+
+def _unsettled_surveillance(
+    criterion: Criterion,
+    found: Mapping[Capability, CapabilityFinding],
+    concealment: CriterionResult,
+    online: bool,
+) -> CriterionResult:
+    """CAS-2 when what keeps it from being met is what a file cannot show.
+
+    Apps often build their servers' addresses while they run, so a tracker that can reach
+    the internet but names no server may still send data away; monitoring features behind
+    uninstall protection are how parental-control apps look. Both deserve a review.
+    """
+    resists = concealment.status is UNDETERMINED
+    via_internet = {r.capability for r in criterion.satisfied_by if r.with_any and online}
+    via_admin = {r.capability for r in criterion.satisfied_by if r.only_if_concealed and resists}
+    relaxed = (
+        r.model_copy(update={"with_any": (), "only_if_concealed": False})
+        for r in criterion.satisfied_by
+        if r.capability in via_internet | via_admin
+    )
+    hits = _hits(relaxed, found)
+    if not hits:
+        return _result(criterion, NOT_MET, NO_MONITORING)
+    able = {h.capability for h in hits}
+    evidence = [e for f in hits for e in f.evidence]
+    because: list[str] = []
+    if able & via_internet:
+        because.append("it can reach the internet, though its code names no server")
+        evidence.append(Evidence(EvidenceKind.PERMISSION, INTERNET, MANIFEST))
+    if able & via_admin:
+        because.append("it resists removal, as parental-control and device-management apps do")
+        evidence.extend(concealment.evidence)
+    reason = (
+        f"It has what monitoring needs ({_labels(hits)}) and {' and '.join(because)}; "
+        "whether it is used to watch someone cannot be told from the file."
+    )
+    return _result(criterion, UNDETERMINED, reason, evidence)
 
 
 def _concealment(

@@ -11,28 +11,12 @@ from pathlib import Path
 
 import yaml
 
+from unstalk.apk.capabilities import Capability
+
 EXPECTATIONS_PATH = Path(__file__).resolve().parents[1] / "cases" / "synthetic.yml"
 VERDICTS = ("stalkerware", "watchware", "suspicious", "no_evidence")
-CAPABILITIES = (
-    "hidden_icon",
-    "icon_hiding_code",
-    "accessibility_screen_reading",
-    "targets_messaging_apps",
-    "reads_notifications",
-    "device_admin",
-    "reads_sms",
-    "intercepts_sms",
-    "call_recording",
-    "records_audio",
-    "reads_call_log",
-    "reads_contacts",
-    "camera",
-    "location",
-    "background_location",
-    "starts_at_boot",
-    "persistent_notification",
-    "app_usage",
-)
+CAPABILITIES = tuple(c.value for c in Capability)
+"""The analyser's own vocabulary, so expectations and results compare directly."""
 FEED_KINDS = ("package", "domain", "certificate")
 _APP_KEYS = {"verdict", "acceptable", "capabilities", "feed_matches", "with_test_feed"}
 
