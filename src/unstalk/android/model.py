@@ -147,3 +147,6 @@ class Acquisition:
     """(package, path of a pulled APK inside the acquisition)."""
     file_hashes: dict[str, str] = field(default_factory=dict, compare=False)
     """SHA-256 of every file of the acquisition, as recorded or computed."""
+    integrity: tuple[str, ...] = ()
+    """What checking the acquisition's own hashes found that the report must say: no list of
+    hashes to check against, or (when imported without verifying) files that do not match it."""
