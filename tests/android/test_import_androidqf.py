@@ -185,3 +185,25 @@ def test_a_damaged_packages_json_is_named(tmp_path: Path) -> None:
     assert packages.status is ParseStatus.PARTIAL
     assert any("packages.json is damaged" in problem for problem in packages.problems)
     assert any(app.name == "com.thetruth" for app in packages.value or ())
+
+
+def test_certificate_sha1_from_packages_json_matches_the_feed(tmp_path: Path) -> None:
+    """Echap lists signing certificates by SHA-1: a renamed build is caught by its certificate."""
+    from unstalk.android.check import check_acquisition
+    from unstalk.feed.index import FeedIndex
+    from unstalk.feed.store import bundled_dir, load_folder
+
+    thetruthspy_cert = "31A6ECECD97CF39BC4126B8745CD94A7C30BF81C"
+    files = androidqf_files("android-14")
+    entries = json.loads(files["packages.json"])
+    target = next(e for e in entries if e.get("third_party") and e.get("files"))
+    target["files"][0]["certificate"]["Sha1"] = thetruthspy_cert.lower()
+    files["packages.json"] = json.dumps(entries).encode()
+    files.pop("hashes.csv", None)
+    acquisition = load_acquisition(_write(tmp_path / "renamed.zip", files))
+
+    app = next(a for a in acquisition.packages.value or () if a.name == target["name"])
+    assert app.cert_sha1 == (thetruthspy_cert.lower(),)
+    result = check_acquisition(acquisition, FeedIndex.build(load_folder(bundled_dir())))
+    verdicts = {a.facts.app.name: a.verdict.verdict.value for a in result.apps}
+    assert verdicts[target["name"]] == "stalkerware"

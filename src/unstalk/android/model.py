@@ -73,6 +73,8 @@ class AppPackage:
     requested_permissions: tuple[str, ...] = ()
     cert_sha256: tuple[str, ...] = ()
     """Signing certificate digests when the source gives them in full (e.g. AndroidQF)."""
+    cert_sha1: tuple[str, ...] = ()
+    """The same certificates' SHA-1 digests, which is how most feeds (Echap) list them."""
     users: tuple[int, ...] = ()
 
     @property

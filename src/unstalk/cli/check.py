@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from unstalk.cli.check_android import android
 from unstalk.errors import CaptureError, FeedFormatError, UsageError
 from unstalk.feed.allowlist import AllowList
 from unstalk.feed.index import FeedIndex
@@ -288,3 +289,6 @@ def _clock(timestamp: float | None) -> str:
     if timestamp is None:
         return "-"
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+check.add_command(android)

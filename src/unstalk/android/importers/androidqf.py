@@ -65,6 +65,7 @@ _READ = (GETPROP, DUMPSYS, *_SETTINGS, PACKAGES, ROOT_BINARIES, METADATA)
 """The files parsed; every other file is only hashed."""
 _PACKAGE = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 _NOT_ROOT = frozenset({"busybox"})
 """Found by AndroidQF's root check, but shipped on many phones that are not rooted."""
 
@@ -239,6 +240,7 @@ class _Entry:
     rank: int | None = None
     """The lowest user id seen: the disabled flag is the one of that user (the owner)."""
     certs: list[str] = field(default_factory=list)
+    certs_sha1: list[str] = field(default_factory=list)
 
 
 class _PackagesJson:
@@ -295,13 +297,10 @@ class _PackagesJson:
             if inside in self._names and (name, inside) not in self.apk_files:
                 self.apk_files.append((name, inside))
         cert = file.get("certificate")
-        digest = cert.get("Sha256") if isinstance(cert, dict) else None
-        if (
-            isinstance(digest, str)
-            and _SHA256.fullmatch(digest)
-            and digest.lower() not in entry.certs
-        ):
-            entry.certs.append(digest.lower())
+        if isinstance(cert, dict):
+            _keep_digest(entry.certs, cert.get("Sha256"), _SHA256)
+            # Feeds such as Echap list signing certificates by SHA-1 only.
+            _keep_digest(entry.certs_sha1, cert.get("Sha1"), _SHA1)
 
     def _names_part(self, label: str, flag: str) -> Parsed[frozenset[str]]:
         if self._error is not None:
@@ -340,6 +339,11 @@ class _PackagesJson:
 
     def _with_certificates(self, app: AppPackage) -> AppPackage:
         entry = self._entries.get(app.name)
-        if entry is None or not entry.certs:
+        if entry is None or not (entry.certs or entry.certs_sha1):
             return app
-        return replace(app, cert_sha256=tuple(entry.certs))
+        return replace(app, cert_sha256=tuple(entry.certs), cert_sha1=tuple(entry.certs_sha1))
+
+
+def _keep_digest(kept: list[str], digest: object, shape: re.Pattern[str]) -> None:
+    if isinstance(digest, str) and shape.fullmatch(digest) and digest.lower() not in kept:
+        kept.append(digest.lower())
