@@ -213,6 +213,22 @@ def test_keep_alive_requests_and_a_head_cut_by_the_end_of_the_capture() -> None:
     assert paths == [("/1", "a.example"), ("/2", "a.example"), ("/cut", "cut.example")]
 
 
+def test_long_download_between_keep_alive_requests_does_not_stop_inspection() -> None:
+    """A big answer and the client's ACKs for it must not use up the connection's budget."""
+    wire = Wire()
+    seq = wire.connect(80)
+    first = http_request("dl.example", "/big")
+    wire.send(first, dport=80, seq=seq)
+    seq += len(first)
+    for n in range(200):
+        wire.send(b"x" * 1400, src=SERVER, dst=PHONE, sport=80, dport=40000, seq=9001 + n * 1400)
+        wire.send(dport=80, seq=seq, flags=ACK)
+    second = http_request("dl.example", "/after")
+    wire.send(second, dport=80, seq=seq)
+    paths = [r.path for r in wire.extract().http]
+    assert paths == ["/big", "/after"]
+
+
 def test_port_reuse_starts_a_new_connection() -> None:
     wire = Wire()
     for isn, name in ((100, "one.example"), (5_000_000, "two.example")):

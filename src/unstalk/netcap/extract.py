@@ -178,6 +178,10 @@ class Extractor:
     # -- inspection ----------------------------------------------------------------
 
     def _inspect(self, state: FlowState, from_client: bool, packet: Packet) -> None:
+        if state.kind == fs.HTTP and not (from_client and packet.payload):
+            # HTTP is read on the client's side only: a long answer, and the client's ACKs
+            # for it, must not use up the budget before the next keep-alive request.
+            return
         state.budget -= 1
         if state.budget < 0:
             self._stop(state)
