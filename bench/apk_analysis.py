@@ -14,6 +14,11 @@ Measured in one run, on the same files:
   loguru logging is disabled, its fastest setting (out of the box it logs every attribute
   at DEBUG level, which slows it further). Each APK is timed ``--repeat`` times per tool;
   the table gives the median over APKs of the per-APK medians, and their sum.
+  unstalk forgets the certificates it has read before each timed run, so every run
+  reads its APK's signers anew (a batch that repeats signers goes faster).
+- **without verification**: the same full analysis with ``Analyser(feed,
+  verify_signatures=False)`` (``--no-verify``): signers are read, no signature or content
+  digest is checked.
 - **by stage**: the same APKs, each tool timed reading the manifest alone, then with the
   certificates; what unstalk does beyond that (dex, endpoints, YARA, capabilities,
   verdict) has no androguard counterpart here.
@@ -55,6 +60,7 @@ from _common import (  # noqa: E402
 )
 from unstalk.apk.analyse import Analyser  # noqa: E402
 from unstalk.apk.manifest import read_manifest  # noqa: E402
+from unstalk.apk.parsers.certs import clear_cache  # noqa: E402
 from unstalk.apk.parsers.signing import read_signing  # noqa: E402
 from unstalk.apk.parsers.zip import ApkZip  # noqa: E402
 from unstalk.feed.store import bundled_dir, load_folder  # noqa: E402
@@ -127,6 +133,7 @@ def _median_of_runs(step: Callable[[], object], repeat: int) -> float:
     step()
     runs = []
     for _ in range(repeat):
+        clear_cache()
         start = time.perf_counter()
         step()
         runs.append(time.perf_counter() - start)
@@ -138,11 +145,18 @@ def _opened(data: bytes, stage: Callable[[ApkZip], object]) -> object:
     return stage(ApkZip.from_bytes(data))
 
 
-def measure(paths: Sequence[Path], analyser: Analyser, peer: Androguard, repeat: int) -> Measured:
-    """Time every step of both tools on every APK both can open."""
+def measure(
+    paths: Sequence[Path], analysers: tuple[Analyser, Analyser], peer: Androguard, repeat: int
+) -> Measured:
+    """Time every step of both tools on every APK both can open.
+
+    ``analysers``: one verifying signatures, one not.
+    """
+    analyser, unverified = analysers
     names: list[str] = []
     skipped: list[str] = []
-    ours: dict[str, list[float]] = {"manifest": [], "signatures": [], "full": []}
+    steps = ("manifest", "signatures", "signers", "full", "unverified")
+    ours: dict[str, list[float]] = {step: [] for step in steps}
     theirs: dict[str, list[float]] = {"manifest": [], "full": []}
     gc.collect()
     gc.disable()
@@ -159,7 +173,9 @@ def measure(paths: Sequence[Path], analyser: Analyser, peer: Androguard, repeat:
             steps_ours: dict[str, Callable[[], object]] = {
                 "manifest": partial(_opened, data, read_manifest),
                 "signatures": partial(_opened, data, read_signing),
+                "signers": partial(_opened, data, partial(read_signing, verify_signatures=False)),
                 "full": partial(analyser.analyse_bytes, data, path=path.name),
+                "unverified": partial(unverified.analyse_bytes, data, path=path.name),
             }
             for step, run in steps_ours.items():
                 ours[step].append(_median_of_runs(run, repeat))
@@ -226,16 +242,17 @@ def _ratio(theirs: float, ours: float) -> str:
     return f"{theirs / ours:.1f}x" if ours > 0 else "n/a"
 
 
-def _claim_rows(m: Measured) -> list[list[str]]:
-    ours, theirs = m.ours["full"], m.theirs["full"]
+def _claim_rows(m: Measured, step: str = "full", note: str = "") -> list[list[str]]:
+    ours, theirs = m.ours[step], m.theirs["full"]
     ratios = [t / o for o, t in zip(ours, theirs, strict=True)]
     med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
     return [
-        ["median per APK", _ms(med_ours), _ms(med_theirs), _ratio(med_theirs, med_ours)],
-        ["total", f"{sum(ours):.3f} s", f"{sum(theirs):.3f} s", _ratio(sum(theirs), sum(ours))],
-        ["median of per-APK ratios", "", "", f"{statistics.median(ratios):.1f}x"],
-        ["slowest APK", _ms(max(ours)), _ms(max(theirs)), ""],
-    ]
+        [f"median per APK{note}", _ms(med_ours), _ms(med_theirs), _ratio(med_theirs, med_ours)],
+        [f"total{note}", f"{sum(ours):.3f} s", f"{sum(theirs):.3f} s",
+         _ratio(sum(theirs), sum(ours))],
+        [f"median of per-APK ratios{note}", "", "", f"{statistics.median(ratios):.1f}x"],
+        [f"slowest APK{note}", _ms(max(ours)), _ms(max(theirs)), ""],
+    ]  # fmt: skip
 
 
 def _stage_rows(m: Measured) -> list[list[str]]:
@@ -248,9 +265,13 @@ def _stage_rows(m: Measured) -> list[list[str]]:
          f"{theirs['manifest']:.3f} s", _ratio(theirs["manifest"], ours["manifest"])],
         ["signing certificates", f"{ours['signatures']:.3f} s", f"{certificates:.3f} s",
          _ratio(certificates, ours["signatures"])],
+        ["signing certificates, not verified", f"{ours['signers']:.3f} s",
+         f"{certificates:.3f} s", _ratio(certificates, ours["signers"])],
         ["dex strings, endpoints, YARA, capabilities, verdict", f"{rest:.3f} s", "not done", ""],
         ["everything", f"{ours['full']:.3f} s", f"{theirs['full']:.3f} s",
          _ratio(theirs["full"], ours["full"])],
+        ["everything, signatures not verified", f"{ours['unverified']:.3f} s",
+         f"{theirs['full']:.3f} s", _ratio(theirs["full"], ours["unverified"])],
     ]  # fmt: skip
 
 
@@ -270,7 +291,8 @@ def report(m: Measured, scan: dict[str, float]) -> None:
     left_out = ", ".join(m.skipped) or "none"
     print(f"\nper APK: {len(m.names)} APKs timed; left out (a tool cannot open them): {left_out}")
     print_table(
-        ["", "unstalk (full analysis)", "androguard (APK + getters)", "ratio"], _claim_rows(m)
+        ["", "unstalk (full analysis)", "androguard (APK + getters)", "ratio"],
+        [*_claim_rows(m), *_claim_rows(m, "unverified", ", signatures not verified")],
     )
     print(
         "\nby stage (sums of per-APK medians; unstalk opens the ZIP again for its signature step):"
@@ -294,10 +316,13 @@ def main() -> None:
         peer = Androguard()
     except ImportError:
         sys.exit("androguard is not installed (pip install androguard): nothing to compare with.")
-    analyser = Analyser(load_folder(bundled_dir()))
+    feed = load_folder(bundled_dir())
+    analyser = Analyser(feed)
+    unverified = Analyser(feed, index=analyser.index, verify_signatures=False)
     with tempfile.TemporaryDirectory(prefix="unstalk-bench-") as tmp:
         work = Path(tmp)
-        measured = measure(corpus(work / "synthetic"), analyser, peer, args.repeat)
+        analysers = (analyser, unverified)
+        measured = measure(corpus(work / "synthetic"), analysers, peer, args.repeat)
         build = build_variants(work / "variants", args.scan_count)
         cli, cli_cpu, results, code = scan_cli(work / "variants", args.jobs, work / "home")
         serial, serial_cpu = in_process(work / "variants", analyser)

@@ -263,3 +263,20 @@ def test_display_names_add_folders_only_to_tell_files_apart() -> None:
         "c/y/app.apk": "y/app.apk",
         "d/other.apk": "other.apk",
     }
+
+
+def test_no_verify_skips_digests_and_says_so(tmp_path: Path, unstalk_home: Path) -> None:
+    tampered = _tampered(_build(tmp_path, "org.example.notes")["org.example.notes"])
+    (verified,) = _jsonl(_scan(tampered, "--format", "jsonl")).values()
+    (fast,) = _jsonl(_scan(tampered, "--format", "jsonl", "--no-verify")).values()
+
+    def listed(obj: dict[str, object], key: str) -> list[str]:
+        value = obj[key]
+        assert isinstance(value, list)
+        return [str(v) for v in value]
+
+    assert not any("not verified" in n for n in listed(verified, "not_checked"))
+    assert any("not verified" in n for n in listed(fast, "not_checked"))
+    # The tampered byte is only caught when digests are checked.
+    assert len(listed(fast, "problems")) < len(listed(verified, "problems"))
+    assert fast["verdict"] == verified["verdict"]

@@ -28,6 +28,11 @@ from unstalk.feed.model import Feed
 
 MAX_APK_BYTES = 2 * 1024 * 1024 * 1024
 """Larger files are refused before reading: no real APK comes near 2 GiB."""
+UNVERIFIED = (
+    "The APK's signatures were not verified (verification was switched off): its signing "
+    "certificates are shown as the file states them, and a forged signature or a file "
+    "changed after signing would go unnoticed."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +56,18 @@ class _DexResult:
 
 
 class Analyser:
-    """Analyses APKs against one feed; build it once per process and reuse it."""
+    """Analyses APKs against one feed; build it once per process and reuse it.
 
-    def __init__(self, feed: Feed, *, index: FeedIndex | None = None) -> None:
+    ``verify_signatures=False`` reads who signed each APK without verifying any
+    signature (for fast triage; each result then says so in ``not_checked``).
+    """
+
+    def __init__(
+        self, feed: Feed, *, index: FeedIndex | None = None, verify_signatures: bool = True
+    ) -> None:
         self.index = index if index is not None else FeedIndex.build(feed)
         self.rules: CompiledRules | None = compile_feed_rules(feed)
+        self.verify_signatures = verify_signatures
 
     def analyse_path(self, path: Path) -> ApkAnalysis:
         """Read and analyse the APK at ``path``; :class:`ApkError` when it cannot be read."""
@@ -80,7 +92,7 @@ class Analyser:
         archive = ApkZip.from_bytes(data, path=path)
         manifest_result = read_manifest(archive)
         manifest = manifest_result.manifest
-        signing = read_signing(archive)
+        signing = read_signing(archive, verify_signatures=self.verify_signatures)
         dex = self._read_dex(archive)
         profile = AppProfile(
             path=path,
@@ -108,7 +120,7 @@ class Analyser:
         )
 
     def _not_checked(self, dex: _DexResult) -> tuple[str, ...]:
-        missing: list[str] = []
+        missing = [] if self.verify_signatures else [UNVERIFIED]
         if self.rules is None:
             missing.append(
                 "The feed's YARA rules were not run: yara-python is not installed or the feed "

@@ -11,9 +11,11 @@ manifest, code and signatures alike; the signing ones also sit under
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
 from unstalk.apk.analyse import ApkAnalysis
 from unstalk.criteria.model import Verdict
@@ -24,8 +26,25 @@ SCHEMA = "unstalk.apk-analysis/1"
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def plain(value: object) -> JsonValue:
     """Turn dataclasses, enums, tuples and datetimes into JSON-ready values."""
+    # A result holds thousands of values, nearly all plain strings, tuples and dataclasses:
+    # their exact types are looked up first.
+    cls = type(value)
+    if cls in _SCALARS:
+        return cast(JsonValue, value)
+    if cls is tuple or cls is list:
+        return [plain(v) for v in cast(Sequence[object], value)]
+    names = _field_names(cls)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    return _other(value)
+
+
+def _other(value: object) -> JsonValue:
     if value is None or isinstance(value, str | int | float | bool):
         return value.value if isinstance(value, Enum) else value
     if isinstance(value, tuple | list):

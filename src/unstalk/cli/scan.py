@@ -60,9 +60,17 @@ class FileResult:
 _worker: Analyser | None = None
 
 
-def _init_worker(feed: Feed) -> None:
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    """What every worker needs to build its analyser (pickled once per worker)."""
+
+    feed: Feed
+    verify_signatures: bool = True
+
+
+def _init_worker(setup: _Setup) -> None:
     global _worker  # noqa: PLW0603 - one analyser per worker process, built once
-    _worker = Analyser(feed)
+    _worker = Analyser(setup.feed, verify_signatures=setup.verify_signatures)
 
 
 def _analyse(path: str) -> FileResult:
@@ -112,20 +120,20 @@ def collect_apks(paths: Iterable[Path]) -> list[Path]:
     return list(found)
 
 
-def _results(files: list[Path], jobs: int, feed: Feed) -> Iterator[FileResult]:
+def _results(files: list[Path], jobs: int, setup: _Setup) -> Iterator[FileResult]:
     if jobs <= 1 or len(files) == 1:
-        _init_worker(feed)
+        _init_worker(setup)
         for path in files:
             yield _analyse(str(path))
         return
     pending = files
     while pending:
-        finished, failed = yield from _pool_round(pending, min(jobs, len(pending)), feed)
+        finished, failed = yield from _pool_round(pending, min(jobs, len(pending)), setup)
         if failed and not finished:
             # The pool broke before any file finished, so the file that broke it is among the
             # first ones handed out: analyse those alone to find it, then go on with the rest.
             for path in failed[:jobs]:
-                _, crashed = yield from _pool_round([path], 1, feed)
+                _, crashed = yield from _pool_round([path], 1, setup)
                 if crashed:
                     yield error_result(str(path), CRASHED)
             failed = failed[jobs:]
@@ -133,7 +141,7 @@ def _results(files: list[Path], jobs: int, feed: Feed) -> Iterator[FileResult]:
 
 
 def _pool_round(
-    files: list[Path], jobs: int, feed: Feed
+    files: list[Path], jobs: int, setup: _Setup
 ) -> Generator[FileResult, None, tuple[int, list[Path]]]:
     """Analyse ``files`` in a process pool; return how many finished and those a crash stopped.
 
@@ -141,7 +149,7 @@ def _pool_round(
     and every file still waiting in it; those are handed back to be tried again.
     """
     finished, failed = 0, []
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(feed,)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(setup,)) as pool:
         futures: dict[Future[FileResult], Path] = {pool.submit(_analyse, str(p)): p for p in files}
         for future in as_completed(futures):
             try:
@@ -192,6 +200,12 @@ def scan() -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Use this feed instead of the one installed.",
 )
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    help="Do not verify signatures and content digests (faster triage); "
+    "each result then says its signatures were not verified.",
+)
 def scan_apk(
     paths: tuple[Path, ...],
     fmt: str,
@@ -199,6 +213,7 @@ def scan_apk(
     jobs: int,
     fail_on: str,
     feed_path: Path | None,
+    no_verify: bool,
 ) -> None:
     """Analyse APK files, and every *.apk under the folders given.
 
@@ -221,7 +236,7 @@ def scan_apk(
     # instead of failing in every worker.
     feed = load_feed_path(feed_path) if feed_path else settings.feed_store().load()
     out = output or sys.stdout
-    results = _run(files, jobs, feed, fmt, out)
+    results = _run(files, jobs, _Setup(feed, verify_signatures=not no_verify), fmt, out)
     if fmt == "json":
         ordered = sorted(results, key=lambda r: r.path)
         out.write("[\n" + ",\n".join(r.json_text for r in ordered) + "\n]\n")
@@ -230,7 +245,7 @@ def scan_apk(
     sys.exit(exit_code(results, fail_on))
 
 
-def _run(files: list[Path], jobs: int, feed: Feed, fmt: str, out: TextIO) -> list[FileResult]:
+def _run(files: list[Path], jobs: int, setup: _Setup, fmt: str, out: TextIO) -> list[FileResult]:
     results: list[FileResult] = []
     progress = Progress(
         TextColumn("Analysing"),
@@ -243,7 +258,7 @@ def _run(files: list[Path], jobs: int, feed: Feed, fmt: str, out: TextIO) -> lis
     )
     with progress:
         task = progress.add_task("apk", total=len(files))
-        for result in _results(files, jobs, feed):
+        for result in _results(files, jobs, setup):
             results.append(result)
             if fmt == "jsonl":
                 out.write(result.json_text + "\n")

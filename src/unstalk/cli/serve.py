@@ -1,4 +1,8 @@
-"""``unstalk serve``: start the local web app for advocates and open it in the browser."""
+"""``unstalk serve``: start the local web app for advocates and open it in the browser.
+
+The web app, FastAPI and uvicorn are imported when the command runs: importing
+them takes most of a second, which every other command of the CLI would pay.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,16 @@ import socket
 import threading
 import time
 import webbrowser
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
 
 from unstalk.errors import UsageError
-from unstalk.web import create_app
-from unstalk.web.security import ANY_HOST, is_loopback
 
 from . import settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
@@ -34,6 +39,8 @@ _REMOTE_WARNING = (
 
 def allowed_hosts_for(host: str) -> tuple[str, ...]:
     """``Host`` header names the app must accept besides loopback ones, for a bind address."""
+    from unstalk.web.security import ANY_HOST, is_loopback
+
     if is_loopback(host.strip("[]")):
         return ()
     if _is_wildcard(host):
@@ -127,6 +134,11 @@ def serve(port: int, host: str, allow_remote_access: bool, no_browser: bool) -> 
 
     Nothing typed or uploaded into the app leaves this computer. Stop it with Ctrl+C.
     """
+    import uvicorn
+
+    from unstalk.web import create_app
+    from unstalk.web.security import is_loopback
+
     if not is_loopback(host.strip("[]")):
         click.echo(_REMOTE_WARNING.format(host=host), err=True)
         if not allow_remote_access:

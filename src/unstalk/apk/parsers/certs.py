@@ -5,21 +5,49 @@ indicator feeds identify a signer by the digest of its encoded certificate, and
 re-encoding (which strict DER parsers do to certificates that are not perfect
 DER) would change them. asn1crypto is used because it reads such lax encodings
 and parses lazily, so only the fields asked for are decoded.
+
+asn1crypto takes about 0.4 ms a certificate, more than verifying most
+signatures, so certificates are first read with :mod:`~unstalk.apk.parsers.der`,
+five times faster. What that cannot read exactly as asn1crypto does is left to
+asn1crypto: lengths and layouts it does not know, strings other than UTF8String,
+PrintableString and IA5String, unusual times, keys other than RSA, DSA and EC.
+Tests compare both readings. Results are kept per encoded certificate: the APKs
+of one developer share a few signers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from asn1crypto import core, keys, x509  # type: ignore[import-untyped]
 
 from unstalk.apk.model import Certificate
+from unstalk.apk.parsers.der import (
+    BIT_STRING,
+    INTEGER,
+    MAX_PLAIN_CERTIFICATE,
+    OID,
+    SEQUENCE,
+    DerElement,
+    NotPlainDer,
+    certificate_fields,
+    contents,
+    der_children,
+    der_element,
+    der_integer,
+    encoded,
+    oid_text,
+)
 from unstalk.errors import ApkError
 
 MAX_CERTIFICATE_SIZE = 64 * 1024
 """Real signing certificates are 1 to 3 KiB; a 16384-bit RSA one is about 2.5 KiB."""
+CACHE_SIZE = 512
+"""Certificates, and names, kept once read: 8 MiB each at most (see MAX_PLAIN_CERTIFICATE)."""
 
 ASN1_ERRORS = (
     ValueError,
@@ -61,6 +89,24 @@ def certificate_from_der(der: bytes) -> Certificate:
     """
     if len(der) > MAX_CERTIFICATE_SIZE:
         raise ApkError(f"a certificate of {len(der):,} bytes is too large to be genuine")
+    if len(der) > MAX_PLAIN_CERTIFICATE:
+        return _certificate.__wrapped__(bytes(der))
+    return _certificate(bytes(der))
+
+
+def clear_cache() -> None:
+    """Forget the certificates read so far (benchmarks time reading them)."""
+    _certificate.cache_clear()
+    _name.cache_clear()
+    certificate_fields.cache_clear()
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _certificate(der: bytes) -> Certificate:
+    try:
+        return _read_fast(der)
+    except NotPlainDer:
+        pass
     try:
         cert = x509.Certificate.load(der)
         return _read(cert, der)
@@ -123,6 +169,10 @@ def _value_text(value: core.Asn1Value) -> str:
     if not isinstance(native, str):
         encoded: bytes = value.dump()
         return "#" + encoded.hex()
+    return _escaped(native)
+
+
+def _escaped(native: str) -> str:
     if not native:
         return ""
     text = native.translate(_ESCAPES)
@@ -157,21 +207,172 @@ def _key_description(spki: keys.PublicKeyInfo) -> str:
 def _key_bits(spki: keys.PublicKeyInfo) -> int | None:
     algorithm = spki.algorithm
     if algorithm == "ec":
-        # asn1crypto rounds P-521 up to whole bytes (528); the curve name is exact.
-        kind, curve = spki.curve
-        found = _CURVE_BITS.search(curve) if kind == "named" and isinstance(curve, str) else None
-        return int(found.group(1)) if found else None
+        return _curve_bits(spki.curve)
     if algorithm in ("rsa", "rsassa_pss", "dsa"):
         bits = spki.bit_size
         return bits if isinstance(bits, int) else None
     return None
 
 
+def _curve_bits(curve: tuple[str, object]) -> int | None:
+    # asn1crypto rounds P-521 up to whole bytes (528); the curve name is exact.
+    kind, name = curve
+    found = _CURVE_BITS.search(name) if kind == "named" and isinstance(name, str) else None
+    return int(found.group(1)) if found else None
+
+
+def name_text(der: bytes) -> str | None:
+    """The RFC 4514 text of an encoded distinguished name; None when it is read the slow way.
+
+    Two names of the same text are equal; names of different texts may still be (X.509
+    compares names ignoring case and spaces).
+    """
+    if len(der) > MAX_PLAIN_CERTIFICATE:
+        return None
+    try:
+        return _name(bytes(der))[0]
+    except NotPlainDer:
+        return None
+
+
 def public_key_der(der: bytes) -> bytes:
     """The certificate's SubjectPublicKeyInfo as encoded in it; :class:`ApkError` if unreadable."""
     try:
+        return encoded(der, certificate_fields(bytes(der))[4])
+    except NotPlainDer:
+        pass
+    try:
         spki = x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
-        encoded: bytes = spki.dump()
+        dumped: bytes = spki.dump()
     except ASN1_ERRORS as e:
         raise ApkError(f"a signing certificate is malformed ({_reason(e)})") from e
-    return encoded
+    return dumped
+
+
+# The fast reading -----------------------------------------------------------------------------
+
+_RDN = 0x31
+_STRINGS = {0x0C: "utf-8", 0x13: "latin-1", 0x16: "ascii"}
+"""UTF8String, PrintableString and IA5String, decoded as asn1crypto decodes them."""
+_VALUE_SPECS = {
+    oid: x509.NameTypeAndValue._oid_specs.get(name) for oid, name in x509.NameType._map.items()
+}
+_GENERIC_SPECS = (None, x509.DirectoryString)
+"""Attribute types whose strings asn1crypto decodes by their tag alone."""
+_KEY_ALGORITHMS: dict[str, str] = keys.PublicKeyAlgorithmId._map
+_CURVES: dict[str, str] = keys.NamedCurve._map
+
+
+def _read_fast(der: bytes) -> Certificate:
+    serial, issuer, validity, subject, spki = certificate_fields(der)
+    times = [_fast_time(der, e) for e in der_children(der, validity)]
+    if len(times) != 2:
+        raise NotPlainDer
+    subject_text, organization, common_name = _name(encoded(der, subject))
+    return Certificate(
+        sha1=hashlib.sha1(der).hexdigest().upper(),
+        sha256=hashlib.sha256(der).hexdigest().upper(),
+        subject=subject_text,
+        issuer=_name(encoded(der, issuer))[0],
+        serial=_serial(der_integer(der, serial)),
+        not_before=times[0],
+        not_after=times[1],
+        key_algorithm=_fast_key_description(der, spki),
+        organization=organization,
+        common_name=common_name,
+    )
+
+
+def _fast_time(buf: bytes, element: DerElement) -> datetime:
+    tag, text = element[0], contents(buf, element)
+    if tag == 0x17 and len(text) == 13 and text[:12].isdigit() and text[12:] == b"Z":
+        year = int(text[:2])
+        year += 2000 if year < 50 else 1900
+    elif tag == 0x18 and len(text) == 15 and text[:14].isdigit() and text[14:] == b"Z":
+        year, text = int(text[:4]), text[2:]
+    else:
+        raise NotPlainDer
+    month, day, hour, minute, second = (int(text[i : i + 2]) for i in range(2, 12, 2))
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as e:
+        raise NotPlainDer from e
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _name(der: bytes) -> tuple[str, str | None, str | None]:
+    """RFC 4514 text, organisation and common name of an encoded distinguished name."""
+    rdns = []
+    for rdn in der_children(der, der_element(der, 0, len(der))):
+        atvs = der_children(der, rdn)
+        if rdn[0] != _RDN or not atvs:
+            raise NotPlainDer
+        rdns.append([_attribute_value(der, atv) for atv in atvs])
+    rdns.reverse()
+    text = ",".join(
+        "+".join(f"{_SHORT_NAMES.get(oid, oid)}={_escaped(value)}" for oid, value in rdn)
+        for rdn in rdns
+    )
+    first: dict[str, str] = {}
+    for oid, value in (pair for rdn in rdns for pair in rdn):
+        first.setdefault(oid, value)
+    return text, first.get(_OID_O), first.get(_OID_CN)
+
+
+def _attribute_value(buf: bytes, atv: DerElement) -> tuple[str, str]:
+    pair = der_children(buf, atv)
+    if atv[0] != SEQUENCE or len(pair) != 2:
+        raise NotPlainDer
+    kind, value = pair
+    if kind[0] != OID or value[0] not in _STRINGS:
+        raise NotPlainDer
+    oid = oid_text(contents(buf, kind))
+    text = contents(buf, value)
+    spec = _VALUE_SPECS.get(oid)
+    if spec is x509.EmailAddress:
+        # asn1crypto decodes the host part as IDNA, which leaves ASCII alone but for "xn--".
+        if not text.isascii() or b"xn--" in text:
+            raise NotPlainDer
+        return oid, text.decode("ascii")
+    if spec not in _GENERIC_SPECS:
+        raise NotPlainDer
+    try:
+        return oid, text.decode(_STRINGS[value[0]])
+    except UnicodeDecodeError as e:
+        raise NotPlainDer from e
+
+
+def _fast_key_description(buf: bytes, spki: DerElement) -> str:
+    algorithm, key = der_children(buf, spki, SEQUENCE, BIT_STRING)
+    found = der_children(buf, algorithm)
+    if not 0 < len(found) <= 2 or found[0][0] != OID:
+        raise NotPlainDer
+    identifier, parameters = found[0], found[1:]
+    oid = oid_text(contents(buf, identifier))
+    native = _KEY_ALGORITHMS.get(oid, oid)
+    tags = tuple(p[0] for p in parameters)
+    bits: int | None
+    if native == "rsa" and tags in ((), (0x05,)):
+        # A BIT STRING without unused bits holding RSAPublicKey: modulus, exponent.
+        rsa_key = der_element(buf, key[1] + 1, key[2])
+        if buf[key[1] : key[1] + 1] != b"\0" or rsa_key[0] != SEQUENCE or rsa_key[2] != key[2]:
+            raise NotPlainDer
+        bits = _prime_bits(der_integer(buf, der_children(buf, rsa_key, INTEGER, INTEGER)[0]))
+    elif native == "dsa" and tags == (SEQUENCE,):
+        p = der_children(buf, parameters[0], INTEGER, INTEGER, INTEGER)[0]
+        bits = _prime_bits(der_integer(buf, p))
+    elif native == "ec" and tags == (OID,):
+        curve = oid_text(contents(buf, parameters[0]))
+        bits = _curve_bits(("named", _CURVES.get(curve, curve)))
+    else:
+        raise NotPlainDer
+    name = _KEY_NAMES[native]
+    return f"{name} {bits}" if bits else name
+
+
+def _prime_bits(prime: int) -> int:
+    """The key size as asn1crypto's ``bit_size`` works it out: in whole bytes."""
+    if prime <= 0:
+        raise NotPlainDer
+    bits = math.ceil(math.log(prime, 2))
+    return bits + (-bits % 8)

@@ -18,6 +18,10 @@ it does not hold:
 - Rollback protection: a JAR or v2 signature that names a newer scheme whose
   block is missing (a stripped signature, which Android refuses).
 
+``verify_signatures=False`` reads who signed without any public-key operation
+or content digest (they take most of the time): for fast triage, where the
+caller must say that the signatures were not verified.
+
 unstalk reports signatures; it does not decide whether Android would install
 the APK (that also depends on the platform version).
 """
@@ -67,18 +71,24 @@ class _Collected:
     claims: dict[int, str] = field(default_factory=dict)
     """Scheme number a signature says was also used -> which signature says so."""
     problems: list[str] = field(default_factory=list)
+    verify: bool = True
+    """Whether signatures are checked (not only read)."""
 
 
-def read_signing(zip: ApkZip, *, verify_digests: bool = True) -> Signing:
+def read_signing(
+    zip: ApkZip, *, verify_digests: bool = True, verify_signatures: bool = True
+) -> Signing:
     """Read every signature of the APK.
 
     Damage, hostile structures and failed checks become :attr:`Signing.problems`
     (a signature file too large to inflate included): nothing in the signatures
     makes this raise. ``verify_digests=False`` skips hashing the whole file for
-    the v2/v3 content digests, the one step whose cost grows with the APK's size.
+    the v2/v3 content digests, the one step whose cost grows with the APK's size;
+    ``verify_signatures=False`` skips those and every signature check as well.
     """
-    out = _Collected()
-    v1 = read_v1(zip)
+    out = _Collected(verify=verify_signatures)
+    verify_digests = verify_digests and verify_signatures
+    v1 = read_v1(zip, verify=verify_signatures)
     if v1.present:
         out.schemes.append(SignatureScheme.V1)
     out.signers.extend(v1.signers)
@@ -117,7 +127,7 @@ def _read_block(zip: ApkZip, out: _Collected, *, verify_digests: bool) -> None:
 def _check_signer(raw: RawSigner, digester: ContentDigester | None, out: _Collected) -> None:
     certificates = _decode_certificates(raw)
     if certificates:
-        _check_signatures(raw, certificates[0][1])
+        _check_signatures(raw, certificates[0][1], verify=out.verify)
         if digester is not None:
             _check_digests(raw, digester)
         out.signers.append(
@@ -126,7 +136,9 @@ def _check_signer(raw: RawSigner, digester: ContentDigester | None, out: _Collec
     for attribute_id, value in raw.attributes:
         if attribute_id == PROOF_OF_ROTATION_ATTR_ID and raw.scheme is not SignatureScheme.V2:
             nodes, problem = lineage_or_problem(value, raw.label)
-            raw.problems.extend([problem] if problem else _check_lineage(nodes, raw, certificates))
+            raw.problems.extend(
+                [problem] if problem else _check_lineage(nodes, raw, certificates, out.verify)
+            )
             if nodes:
                 out.lineages.append([n.certificate for n in nodes])
         elif attribute_id == STRIPPING_PROTECTION_ATTR_ID and raw.scheme is SignatureScheme.V2:
@@ -147,7 +159,7 @@ def _decode_certificates(raw: RawSigner) -> list[tuple[Certificate, bytes]]:
     return decoded
 
 
-def _check_signatures(raw: RawSigner, certificate_der: bytes) -> None:
+def _check_signatures(raw: RawSigner, certificate_der: bytes, *, verify: bool) -> None:
     known = [(ALGORITHMS[a], sig) for a, sig in raw.signatures if a in ALGORITHMS]
     if not raw.signatures:
         raw.problems.append(f"{raw.label}: it carries no signature.")
@@ -155,7 +167,7 @@ def _check_signatures(raw: RawSigner, certificate_der: bytes) -> None:
         raw.problems.append(
             f"{raw.label}: none of its signature algorithms is known, so it was not verified."
         )
-    for algorithm, signature in known:
+    for algorithm, signature in known if verify else ():
         problem = signature_problem(raw.public_key, algorithm, signature, raw.signed_data)
         if problem:
             raw.problems.append(f"{raw.label}: {problem}.")
@@ -186,7 +198,10 @@ def _check_digests(raw: RawSigner, digester: ContentDigester) -> None:
 
 
 def _check_lineage(
-    nodes: list[LineageNode], raw: RawSigner, certificates: list[tuple[Certificate, bytes]]
+    nodes: list[LineageNode],
+    raw: RawSigner,
+    certificates: list[tuple[Certificate, bytes]],
+    verify: bool,
 ) -> list[str]:
     problems: list[str] = []
     for number, (parent, node) in enumerate(zip(nodes, nodes[1:], strict=False), 2):
@@ -194,7 +209,7 @@ def _check_lineage(
         reason = None
         if algorithm is None or node.parent_algorithm != parent.algorithm:
             reason = "its signature algorithm is unknown or inconsistent"
-        else:
+        elif verify:
             try:
                 key = public_key_der(parent.der)
             except ApkError as e:
