@@ -207,6 +207,16 @@ def split_component_list(value: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(good), tuple(bad)
 
 
+def setting_components(setting: str, value: str | None, problems: Problems) -> tuple[str, ...]:
+    """The components of a colon-separated secure setting; entries not understood are named."""
+    if value is None:
+        return ()
+    components, bad = split_component_list(value)
+    for entry in bad:
+        problems.add(f"{setting}: entry not understood: {quote(entry)}")
+    return components
+
+
 def merge_unique(*groups: tuple[str, ...]) -> tuple[str, ...]:
     """The items of every group, first appearance first, without repeats."""
     return tuple(dict.fromkeys(item for group in groups for item in group))

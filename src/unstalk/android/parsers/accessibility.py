@@ -28,9 +28,8 @@ from unstalk.android.parsers._common import (
     is_component,
     merge_unique,
     not_this_output,
-    quote,
     refusal,
-    split_component_list,
+    setting_components,
     unparsed,
 )
 
@@ -70,7 +69,7 @@ def parse_accessibility(
     setting when known (``None`` when it was not collected; ``""`` when it is empty).
     """
     setting_problems = Problems()
-    from_setting = _setting_components(enabled_setting, setting_problems)
+    from_setting = setting_components(SETTING, enabled_setting, setting_problems)
     reason = refusal(text, WHAT)
     if reason is None and HEADER not in text:
         reason = not_this_output(WHAT, text)
@@ -94,15 +93,6 @@ def parse_accessibility(
         problems.add(problem)
     enabled = merge_unique(reader.enabled, from_setting)
     return finish(source, AccessibilityState(enabled=enabled, bound=reader.bound), problems)
-
-
-def _setting_components(value: str | None, problems: Problems) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    components, bad = split_component_list(value)
-    for entry in bad:
-        problems.add(f"{SETTING}: entry not understood: {quote(entry)}")
-    return components
 
 
 class _DumpReader:

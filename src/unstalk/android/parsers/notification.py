@@ -29,9 +29,8 @@ from unstalk.android.parsers._common import (
     is_component,
     merge_unique,
     not_this_output,
-    quote,
     refusal,
-    split_component_list,
+    setting_components,
     unparsed,
 )
 
@@ -53,7 +52,7 @@ def parse_notification_listeners(
 ) -> Parsed[tuple[str, ...]]:
     """Components allowed to read notifications (dump and setting together), full form."""
     setting_problems = Problems()
-    from_setting = _setting(enabled_setting, setting_problems)
+    from_setting = setting_components(SETTING, enabled_setting, setting_problems)
     reason = refusal(text, WHAT)
     if reason is None and HEADER not in text:
         reason = not_this_output(WHAT, text)
@@ -72,15 +71,6 @@ def parse_notification_listeners(
     for problem in setting_problems.as_tuple():
         problems.add(problem)
     return finish(source, merge_unique(reader.components, from_setting), problems)
-
-
-def _setting(value: str | None, problems: Problems) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    components, bad = split_component_list(value)
-    for entry in bad:
-        problems.add(f"{SETTING}: entry not understood: {quote(entry)}")
-    return components
 
 
 class _Reader:
