@@ -69,6 +69,7 @@ def flow(
     source: NameSource = NameSource.NONE,
     client_port: int = 40000,
     timestamps: tuple[float, ...] = (),
+    first_number: int | None = None,
 ) -> Flow:
     return Flow(
         key(server, port, transport=transport, client_port=client_port),
@@ -79,6 +80,7 @@ def flow(
         name=name,
         name_source=source if name else NameSource.NONE,
         timestamps=list(timestamps),
+        first_number=first_number,
     )
 
 

@@ -110,6 +110,14 @@ def test_flow_accounting_and_orientation_from_the_syn() -> None:
     assert flow.last_seen == wire.packets[-1].timestamp
 
 
+def test_each_flow_remembers_its_first_frame() -> None:
+    wire = Wire()
+    wire.udp(b"x" * 20, dport=9999)
+    wire.connect(443)
+    flows = {f.key.server_port: f.first_number for f in wire.extract().flows}
+    assert flows == {9999: 1, 443: 2}
+
+
 def test_capture_starting_mid_connection_keeps_the_server_side() -> None:
     wire = Wire()
     wire.send(b"data", src=SERVER, dst=PHONE, sport=5228, dport=41000)

@@ -196,9 +196,12 @@ def test_data_lists_hold_tinycheck_and_added_entries() -> None:
 
 def test_address_without_any_name_is_low() -> None:
     (finding,) = _run(
-        observed(flows=(flow("93.184.216.34", 443, size=8000),)), Check.ADDRESS_WITHOUT_NAME
+        observed(flows=(flow("93.184.216.34", 443, size=8000, first_number=17),)),
+        Check.ADDRESS_WITHOUT_NAME,
     )
     assert finding.severity is Severity.LOW and "93.184.216.34" in finding.summary
+    # The evidence points at the connection's first packet, so it can be found in Wireshark.
+    assert finding.evidence.first.number == 17
 
 
 def test_address_named_by_a_dns_answer_or_sni_is_not_reported() -> None:

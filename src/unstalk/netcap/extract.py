@@ -138,7 +138,9 @@ class Extractor:
         else:
             flow_key = FlowKey(transport, dst, dport, src, sport)
         timestamp = packet.timestamp
-        flow = Flow(flow_key, timestamp, timestamp, timestamps=[timestamp])
+        flow = Flow(
+            flow_key, timestamp, timestamp, timestamps=[timestamp], first_number=packet.number
+        )
         kind, budget = fs.UNKNOWN, fs.BUDGET[fs.UNKNOWN]
         if transport is Transport.UDP:
             kind = fs.DNS if sport in DNS_UDP_PORTS or dport in DNS_UDP_PORTS else fs.QUIC

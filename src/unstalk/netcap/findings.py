@@ -56,7 +56,7 @@ class Observation:
     value: str
     """The value as looked up: a host name, an address or a URL."""
     number: int | None
-    """Frame number (1-based, as Wireshark counts); None for a connection as a whole."""
+    """Frame number (1-based, as Wireshark counts); for a connection, its first packet's."""
     timestamp: float
     """Seconds since the epoch (UTC)."""
     flow: FlowKey | None = None
@@ -230,7 +230,7 @@ def collect(observations: Observations) -> Sightings:
                 Observation(
                     Seen.CONNECTION,
                     address,
-                    None,
+                    flow.first_number,
                     flow.first_seen,
                     flow.key,
                     flow.name,

@@ -140,7 +140,13 @@ def _finding(
 def _flow_sighting(flows: list[Flow], value: str) -> Sighting:
     first = min(flows, key=lambda f: f.first_seen)
     observation = Observation(
-        Seen.CONNECTION, value, None, first.first_seen, first.key, first.name, first.name_source
+        Seen.CONNECTION,
+        value,
+        first.first_number,
+        first.first_seen,
+        first.key,
+        first.name,
+        first.name_source,
     )
     return Sighting(observation, len(flows), max(f.last_seen for f in flows), (Seen.CONNECTION,))
 

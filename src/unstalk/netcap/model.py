@@ -121,6 +121,8 @@ class Flow:
     name_source: NameSource = NameSource.NONE
     timestamps: list[float] = field(default_factory=list)
     """Start times of the flow's bursts, for beaconing detection (bounded)."""
+    first_number: int | None = None
+    """Frame number of the flow's first packet, so evidence can point into the capture."""
 
 
 @dataclass(frozen=True, slots=True)
