@@ -271,6 +271,17 @@ def test_dns_over_udp_names_a_later_connection_to_the_answer() -> None:
     assert result.flows[-1].name_source is NameSource.DNS
 
 
+def test_repeated_dns_messages_with_new_ids_are_each_recorded() -> None:
+    """Identical messages (but for their ID) share one parse; every one is still a record."""
+    wire = Wire()
+    for n, ident in enumerate((0x0001, 0x0002, 0x0003)):
+        wire.udp(dns_query("repeat.example", ident=ident), dst=RESOLVER, sport=33000 + n, dport=53)
+    wire.udp(b"\x00\x04" + dns_query("repeat.example")[2:12], dst=RESOLVER, sport=34000, dport=53)
+    result = wire.extract()
+    assert [r.name for r in result.dns] == ["repeat.example"] * 3
+    assert sum(result.malformed.values()) == 1
+
+
 def test_most_recent_answer_before_the_connection_wins() -> None:
     wire = Wire()
     for name in ("old.example", "new.example"):

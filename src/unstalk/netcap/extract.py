@@ -48,6 +48,9 @@ MAX_HTTP_REQUESTS = 32
 MAX_NAMES_PER_ADDRESS = 16
 DNS_UDP_PORTS = frozenset({53, 5353, 5355})
 DNS_TCP_PORT = 53
+DNS_CACHE_SIZE = 4096
+DNS_CACHE_MESSAGE = 1500
+"""Longest DNS message whose parse is cached: the cache holds a few MiB at most."""
 
 _SYN = 0x02
 _ACK = 0x10
@@ -57,6 +60,7 @@ _QUIC_VERSIONS = {quic.QUIC_V1: 1, quic.QUIC_V2: 2}
 
 _Entry = tuple[FlowState, bool]
 _TableKey = tuple[str, int, str, int, Transport]
+_ParsedDns = tuple[dns.DnsMessage, tuple[tuple[str, str], ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,7 @@ class Extractor:
         self._http: list[HttpRequest] = []
         self._malformed: Counter[str] = Counter()
         self._resolved: dict[str, list[tuple[float, str]]] = {}
+        self._dns_cache: dict[bytes, _ParsedDns] = {}
 
     def add(self, packet: Packet) -> None:
         """Account for one packet and inspect it if its flow still needs it."""
@@ -317,18 +322,38 @@ class Extractor:
             grew = crypto.add(offset, fragment) or grew
         return tls.parse_handshake(crypto.data) if grew else None
 
-    def _dns_message(self, data: bytes, packet: Packet, transport: Transport) -> None:
+    def _parsed_dns(self, data: bytes) -> _ParsedDns | None:
+        """The message, its ``(name, qtype name)`` questions and all it answers, or None."""
+        # Phones repeat the same questions (and get the same answers) over and over; only
+        # the 2-byte ID differs and nothing here reads it, so the rest keys a cache.
+        key = data[2:]
+        parsed = self._dns_cache.get(key)
+        if parsed is not None:
+            return parsed
         try:
             message = dns.parse_message(data)
         except dns.DnsFormatError as e:
             self._malformed[f"dns.{e.reason}"] += 1
+            return None
+        answers = tuple(v for a in message.answers for v in (*a.names, *a.addresses))
+        questions = tuple((name, dns.qtype_name(qtype)) for name, qtype in message.questions)
+        parsed = (message, questions, answers)
+        if len(data) <= DNS_CACHE_MESSAGE:
+            if len(self._dns_cache) >= DNS_CACHE_SIZE:
+                self._dns_cache.clear()
+            self._dns_cache[key] = parsed
+        return parsed
+
+    def _dns_message(self, data: bytes, packet: Packet, transport: Transport) -> None:
+        parsed = self._parsed_dns(data)
+        if parsed is None:
             return
+        message, questions, answers = parsed
         if message.response:
             client, server = packet.dst, packet.src
         else:
             client, server = packet.src, packet.dst
-        answers = tuple(v for a in message.answers for v in (*a.names, *a.addresses))
-        for name, qtype in message.questions:
+        for name, qtype in questions:
             self._dns.append(
                 DnsRecord(
                     number=packet.number,
@@ -336,7 +361,7 @@ class Extractor:
                     client=client,
                     server=server,
                     name=name,
-                    qtype=dns.qtype_name(qtype),
+                    qtype=qtype,
                     answers=answers,
                     transport=transport,
                     response=message.response,

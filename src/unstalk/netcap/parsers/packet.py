@@ -188,17 +188,9 @@ def decode_ipv4(frame: memoryview, off: int, number: int, timestamp: float) -> P
     return _transport(frame, start, end, proto, (src, dst, length, 4), number, timestamp)
 
 
-def decode_ipv6(frame: memoryview, off: int, number: int, timestamp: float) -> Packet | str:
-    """Decode the IPv6 packet starting at ``off``, walking its extension headers."""
-    size = len(frame)
-    if off + 40 > size:
-        return SKIP_IPV6_SHORT
-    if frame[off] >> 4 != 6:
-        return SKIP_IPV6
-    plen, proto, raw_src, raw_dst = _IPV6.unpack_from(frame, off)
-    # Payload length 0 means a jumbogram or segmentation offload: use what was captured.
-    end = min(off + 40 + plen, size) if plen else size
-    start = off + 40
+def _skip_extensions(frame: memoryview, start: int, end: int, proto: int) -> tuple[int, int] | str:
+    """Walk the IPv6 extension headers at ``start``: where the transport starts, and its
+    protocol, or why the packet is skipped."""
     hops = 0
     while proto in _IPV6_EXTENSIONS:
         hops += 1
@@ -218,10 +210,44 @@ def decode_ipv6(frame: memoryview, off: int, number: int, timestamp: float) -> P
         start += step
     if start > end:
         return SKIP_IPV6_SHORT
+    return start, proto
+
+
+def decode_ipv6(frame: memoryview, off: int, number: int, timestamp: float) -> Packet | str:
+    """Decode the IPv6 packet starting at ``off``, walking its extension headers."""
+    size = len(frame)
+    if off + 40 > size:
+        return SKIP_IPV6_SHORT
+    if frame[off] >> 4 != 6:
+        return SKIP_IPV6
+    plen, proto, raw_src, raw_dst = _IPV6.unpack_from(frame, off)
+    # Payload length 0 means a jumbogram or segmentation offload: use what was captured.
+    end = min(off + 40 + plen, size) if plen else size
+    start = off + 40
+    if proto in _IPV6_EXTENSIONS:
+        after = _skip_extensions(frame, start, end, proto)
+        if isinstance(after, str):
+            return after
+        start, proto = after
     src = _names6.get(raw_src) or _name6(raw_src)
     dst = _names6.get(raw_dst) or _name6(raw_dst)
-    info = (src, dst, 40 + plen if plen else size - off, 6)
-    return _transport(frame, start, end, proto, info, number, timestamp)
+    length = 40 + plen if plen else size - off
+    if proto == 6 and start + 20 <= end:
+        # Well-formed TCP and UDP are decoded inline for speed; _transport handles the rest.
+        sport, dport, seq, offset, flags = _TCP_HEADER.unpack_from(frame, start)
+        payload_start = start + (offset >> 4) * 4
+        if offset >= 0x50 and payload_start <= end:
+            flags |= (offset & 0x0F) << 8
+            payload = frame[payload_start:end]
+            return Packet(
+                number, timestamp, src, dst, _TCP, sport, dport, payload, length, seq, flags, 6
+            )
+    if proto == 17 and start + 8 <= end:
+        sport, dport, udp_length = _UDP_HEADER.unpack_from(frame, start)
+        if udp_length >= 8:
+            payload = frame[start + 8 : min(end, start + udp_length)]
+            return Packet(number, timestamp, src, dst, _UDP, sport, dport, payload, length, 0, 0, 6)
+    return _transport(frame, start, end, proto, (src, dst, length, 6), number, timestamp)
 
 
 def decode_ethertype(
@@ -262,6 +288,8 @@ def _ethernet(frame: memoryview, number: int, timestamp: float) -> Packet | str:
     ethertype = _ETHERTYPE.unpack_from(frame, 12)[0]
     if ethertype == 0x0800:
         return decode_ipv4(frame, 14, number, timestamp)
+    if ethertype == 0x86DD:
+        return decode_ipv6(frame, 14, number, timestamp)
     return decode_ethertype(frame, 14, ethertype, number, timestamp)
 
 
