@@ -170,22 +170,50 @@ def decode_ipv4(frame: memoryview, off: int, number: int, timestamp: float) -> P
     dst = _names4.get(raw_dst) or _name4(raw_dst)
     length = total or size - off
     start = off + header
+    return _tcp_or_udp(frame, start, end, proto, src, dst, length, 4, number, timestamp)
+
+
+def _tcp_or_udp(
+    frame: memoryview,
+    start: int,
+    end: int,
+    proto: int,
+    src: str,
+    dst: str,
+    length: int,
+    version: int,
+    number: int,
+    timestamp: float,
+) -> Packet | str:
+    """Decode well-formed TCP and UDP directly, for speed; :func:`_transport` does the rest."""
     if proto == 6 and start + 20 <= end:
-        # Well-formed TCP and UDP are decoded inline for speed; _transport handles the rest.
         sport, dport, seq, offset, flags = _TCP_HEADER.unpack_from(frame, start)
         payload_start = start + (offset >> 4) * 4
         if offset >= 0x50 and payload_start <= end:
             flags |= (offset & 0x0F) << 8
             payload = frame[payload_start:end]
             return Packet(
-                number, timestamp, src, dst, _TCP, sport, dport, payload, length, seq, flags, 4
+                number,
+                timestamp,
+                src,
+                dst,
+                _TCP,
+                sport,
+                dport,
+                payload,
+                length,
+                seq,
+                flags,
+                version,
             )
     if proto == 17 and start + 8 <= end:
         sport, dport, udp_length = _UDP_HEADER.unpack_from(frame, start)
         if udp_length >= 8:
             payload = frame[start + 8 : min(end, start + udp_length)]
-            return Packet(number, timestamp, src, dst, _UDP, sport, dport, payload, length, 0, 0, 4)
-    return _transport(frame, start, end, proto, (src, dst, length, 4), number, timestamp)
+            return Packet(
+                number, timestamp, src, dst, _UDP, sport, dport, payload, length, 0, 0, version
+            )
+    return _transport(frame, start, end, proto, (src, dst, length, version), number, timestamp)
 
 
 def _skip_extensions(frame: memoryview, start: int, end: int, proto: int) -> tuple[int, int] | str:
@@ -232,22 +260,7 @@ def decode_ipv6(frame: memoryview, off: int, number: int, timestamp: float) -> P
     src = _names6.get(raw_src) or _name6(raw_src)
     dst = _names6.get(raw_dst) or _name6(raw_dst)
     length = 40 + plen if plen else size - off
-    if proto == 6 and start + 20 <= end:
-        # Well-formed TCP and UDP are decoded inline for speed; _transport handles the rest.
-        sport, dport, seq, offset, flags = _TCP_HEADER.unpack_from(frame, start)
-        payload_start = start + (offset >> 4) * 4
-        if offset >= 0x50 and payload_start <= end:
-            flags |= (offset & 0x0F) << 8
-            payload = frame[payload_start:end]
-            return Packet(
-                number, timestamp, src, dst, _TCP, sport, dport, payload, length, seq, flags, 6
-            )
-    if proto == 17 and start + 8 <= end:
-        sport, dport, udp_length = _UDP_HEADER.unpack_from(frame, start)
-        if udp_length >= 8:
-            payload = frame[start + 8 : min(end, start + udp_length)]
-            return Packet(number, timestamp, src, dst, _UDP, sport, dport, payload, length, 0, 0, 6)
-    return _transport(frame, start, end, proto, (src, dst, length, 6), number, timestamp)
+    return _tcp_or_udp(frame, start, end, proto, src, dst, length, 6, number, timestamp)
 
 
 def decode_ethertype(
