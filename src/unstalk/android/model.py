@@ -10,31 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Generic, TypeVar
 
-_T = TypeVar("_T")
+from unstalk.models import Parsed, ParseStatus
 
-
-class ParseStatus(StrEnum):
-    OK = "ok"
-    PARTIAL = "partial"
-    """Read, but some lines or sections were not understood (see ``problems``)."""
-    UNPARSED = "unparsed"
-    """The format is not one unstalk knows: nothing was concluded from it."""
-    MISSING = "missing"
-    """The acquisition has no such output (command failed or was not run)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed(Generic[_T]):
-    """A parser's answer: the value (when any), how well it went, and what went wrong."""
-
-    source: str
-    """The acquisition file (or dumpstate section) it was read from."""
-    status: ParseStatus
-    value: _T | None = None
-    problems: tuple[str, ...] = ()
+__all__ = [
+    "AccessibilityState",
+    "Acquisition",
+    "AppOpUse",
+    "AppPackage",
+    "DeviceAdmins",
+    "DeviceInfo",
+    "DeviceSettings",
+    "ParseStatus",
+    "Parsed",
+]
 
 
 @dataclass(frozen=True, slots=True)

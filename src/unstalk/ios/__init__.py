@@ -1,0 +1,1 @@
+"""iPhone checks: backups and live devices (read-only), parsed into an acquisition."""
