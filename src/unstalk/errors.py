@@ -72,3 +72,15 @@ class CaptureError(Error):
 
 class DeviceError(Error):
     """The phone could not be reached or stopped answering; the advice says what to do."""
+
+
+class BackupError(Error):
+    """An iPhone backup could not be read: missing files, a wrong password, corrupt data."""
+
+    def __init__(self, message: str, *, path: str = "", advice: str = "") -> None:
+        super().__init__(message, advice=advice)
+        self.path = path
+
+
+class ReportError(Error):
+    """A report could not be written, or a result or evidence manifest could not be read."""
