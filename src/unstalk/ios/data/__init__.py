@@ -1,0 +1,1 @@
+"""Data tables for the iPhone checks, kept apart from the code that reads them."""
