@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from unstalk.cli.check_android import android
+from unstalk.cli.check_ios import ios
 from unstalk.errors import CaptureError, FeedFormatError, UsageError
 from unstalk.feed.allowlist import AllowList
 from unstalk.feed.index import FeedIndex
@@ -292,3 +293,4 @@ def _clock(timestamp: float | None) -> str:
 
 
 check.add_command(android)
+check.add_command(ios)
