@@ -1,0 +1,1 @@
+"""Reports: one result model for every check, rendered as JSON, HTML, text and PDF."""

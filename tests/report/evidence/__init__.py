@@ -1,0 +1,1 @@
+"""Evidence: signed manifests, verification, timelines and PDF reports."""
