@@ -35,5 +35,5 @@ def accept_start(client: TestClient) -> str:
     token = csrf_token(client.get("/").text)
     response = client.post("/start", data={"csrf_token": token, "consent": "yes"})
     assert response.status_code == 200
-    assert response.url.path == "/lookup"
+    assert response.url.path == "/check"
     return token

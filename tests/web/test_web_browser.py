@@ -116,6 +116,8 @@ def _start_and_look_up(page: Page, server_url: str, shots: Path, value: str) -> 
     page.screenshot(path=shots / "1-start.png", full_page=True)
     page.get_by_label(CONSENT).check()
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{server_url}/check")
+    page.get_by_role("link", name="Look something up").first.click()
     page.wait_for_url(f"{server_url}/lookup")
     page.screenshot(path=shots / "2-lookup.png", full_page=True)
     page.get_by_label(VALUES).fill(value)

@@ -12,6 +12,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from unstalk.report import safety
 from unstalk.report.i18n import Translator, translator
 from unstalk.report.model import Report
 from unstalk.report.texts import EVIDENCE_WORDS, Said
@@ -33,6 +34,7 @@ def _environment(lang: str) -> Environment:
         tr.gettext, tr.ngettext, newstyle=True
     )
     env.filters["said"] = _said_filter(tr)
+    env.globals["safety"] = safety
     return env
 
 

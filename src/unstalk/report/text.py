@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from unstalk.models import Severity
-from unstalk.report.i18n import N_, Translator, translator
+from unstalk.report.i18n import Translator, translator
 from unstalk.report.model import Outcome, Report
+from unstalk.report.safety import CANNOT_TELL, HELP, SAFETY
 from unstalk.report.view import FindingView, ReportView, localise
 
 _STYLE = {
@@ -22,38 +23,6 @@ _STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-SAFETY = (
-    N_(
-        "Removing an app, resetting the phone or changing passwords can alert the person who "
-        "installed the monitoring, and they may react in ways that make things more dangerous. "
-        "It also destroys evidence you may need later."
-    ),
-    N_(
-        "Before changing anything, make a safety plan with an advocate who knows about "
-        "technology-facilitated abuse."
-    ),
-    N_("If you are in danger now, call your local emergency number."),
-    N_(
-        "The Coalition Against Stalkerware lists organisations that help, by country, at "
-        "stopstalkerware.org."
-    ),
-)
-CANNOT_TELL = (
-    N_(
-        "Finding no known stalkerware does not mean there is none: indicators only know apps "
-        "that researchers have already found, and a new or renamed app is missed."
-    ),
-    N_(
-        "Someone who knows the person's passwords can watch through their accounts without any "
-        "app on the phone: a shared Google account, an Apple ID and iCloud (backups, Find My, "
-        "shared photos), email, social media, or a messaging app linked to another device. "
-        "These checks do not see that."
-    ),
-    N_(
-        "Hardware trackers (AirTag, Tile, SmartTag, GPS trackers hidden in a car or a bag) "
-        "cannot be found by checking a phone or its traffic."
-    ),
-)
 
 
 def print_summary(report: Report, console: Console, lang: str = "en") -> None:
@@ -73,7 +42,7 @@ def print_summary(report: Report, console: Console, lang: str = "en") -> None:
     for text in (*(_(t) for t in CANNOT_TELL), *(s.text for s in view.limits)):
         console.print(f"- {escape(text)}")
     console.print(f"\n[bold]{escape(_('Your safety'))}[/]")
-    for text in SAFETY:
+    for text in (*SAFETY, *HELP):
         console.print(f"- {escape(_(text))}")
 
 

@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from threading import Lock
 
@@ -41,8 +42,9 @@ class SessionStore:
     by port) starts a fresh session instead of joining one.
     """
 
-    def __init__(self, limit: int = 64) -> None:
+    def __init__(self, limit: int = 64, *, on_discard: Callable[[str], None] | None = None) -> None:
         self._limit = limit
+        self._on_discard = on_discard
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = Lock()
         self._secret = secrets.token_bytes(32)
@@ -55,14 +57,23 @@ class SessionStore:
                 return self._sessions[session_id], False
             session = Session(secrets.token_urlsafe(32))
             self._sessions[session.id] = session
+            dropped = []
             while len(self._sessions) > self._limit:
-                self._sessions.popitem(last=False)
-            return session, True
+                dropped.append(self._sessions.popitem(last=False)[0])
+        for old in dropped:
+            self._discarded(old)
+        return session, True
 
     def discard(self, session_id: str) -> None:
-        """Forget a session and everything it held."""
+        """Forget a session and everything it held (its checks and their files too)."""
         with self._lock:
             self._sessions.pop(session_id, None)
+        self._discarded(session_id)
+
+    def _discarded(self, session_id: str) -> None:
+        # Outside the lock: deleting a session's files may take a moment.
+        if self._on_discard is not None:
+            self._on_discard(session_id)
 
     def csrf_token(self, session: Session) -> str:
         """The token forms of this session must send back (signed double submit).

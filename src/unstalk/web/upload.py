@@ -1,8 +1,10 @@
-"""Hash an uploaded file as it streams in, without keeping it.
+"""Receive an uploaded file as it streams in: hash it, and keep it only when asked.
 
 The form sends the CSRF token before the file (its hidden field comes first),
-so the token is checked before a single byte of the file is read, and the file
-only ever passes through a SHA-256 digest: nothing is written to disk, and an
+so the token is checked before a single byte of the file is read. For a
+look-up the file only ever passes through a SHA-256 digest and nothing is
+written to disk; for a check (:func:`save_upload`) it is written to the
+session's private folder, which quick exit and shutdown delete. Either way an
 upload past the size limit is cut off as soon as it crosses it.
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -50,9 +54,12 @@ def too_large(limit: int) -> UploadTooLarge:
 class _Parts:
     """Callbacks for the streaming parser: collect the token, hash the file."""
 
-    def __init__(self, limit: int, token_ok: Callable[[str], bool]) -> None:
+    def __init__(
+        self, limit: int, token_ok: Callable[[str], bool], sink: BinaryIO | None = None
+    ) -> None:
         self.limit = limit
         self.token_ok = token_ok
+        self.sink = sink
         self.token = bytearray()
         self.token_checked = False
         self.digest = hashlib.sha256()
@@ -100,6 +107,8 @@ class _Parts:
             if self.size > self.limit:
                 raise too_large(self.limit)
             self.digest.update(data[start:end])
+            if self.sink is not None:
+                self.sink.write(data[start:end])
 
     def _part_end(self) -> None:
         self._part = None
@@ -124,30 +133,65 @@ async def hash_upload(
     :class:`~unstalk.errors.UsageError` when no file was chosen or the upload
     is broken.
     """
+    parts = _Parts(limit, token_ok)
+    await _receive(request, parts, advice=_RETRY)
+    return CheckedFile(name=parts.filename or "", size=parts.size, sha256=parts.digest.hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class SavedFile:
+    """An upload written to disk: what the browser called it, and where it is now."""
+
+    name: str
+    size: int
+    sha256: str
+    path: Path
+
+
+async def save_upload(
+    request: Request, *, limit: int, token_ok: Callable[[str], bool], destination: Path
+) -> SavedFile:
+    """Like :func:`hash_upload`, but also write the file to ``destination``.
+
+    ``destination`` is a path chosen by the app, never the browser's file name.
+    A refused or broken upload leaves nothing behind.
+    """
+    parts: _Parts | None = None
+    try:
+        with destination.open("xb") as sink:
+            parts = _Parts(limit, token_ok, sink)
+            await _receive(request, parts, advice=_RETRY_CHECK)
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
+    name = parts.filename or destination.name
+    return SavedFile(name=name, size=parts.size, sha256=parts.digest.hexdigest(), path=destination)
+
+
+async def _receive(request: Request, parts: _Parts, *, advice: str) -> None:
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
-        raise UsageError("The file did not arrive as a form upload.", advice=_RETRY)
+        raise UsageError("The file did not arrive as a form upload.", advice=advice)
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
-        raise too_large(limit)
-    parts = _Parts(limit, token_ok)
+    if declared.isdigit() and int(declared) > parts.limit + _FORM_OVERHEAD:
+        raise too_large(parts.limit)
     parser = MultipartParser(boundary, parts.callbacks())
     try:
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
     except (MultipartParseError, ClientDisconnect) as e:
-        raise UsageError("The file did not arrive complete.", advice=_RETRY) from e
+        raise UsageError("The file did not arrive complete.", advice=advice) from e
     parts.check_token()
     if not parts.complete:
-        raise UsageError("The file did not arrive complete.", advice=_RETRY)
+        raise UsageError("The file did not arrive complete.", advice=advice)
     if not parts.filename:
         raise UsageError(
             "No file was chosen.",
-            advice="Press 'Choose file', pick the file, then press 'Check this file'.",
+            advice="Press 'Choose file', pick the file, then press the button below it.",
         )
-    return CheckedFile(name=parts.filename, size=parts.size, sha256=parts.digest.hexdigest())
 
 
 _RETRY = "Go back to the look-up page and choose the file again."
+_RETRY_CHECK = "Go back to the check page and choose the file again."

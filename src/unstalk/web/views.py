@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jinja2
 from starlette.requests import Request
@@ -13,6 +14,13 @@ from unstalk import __version__
 from unstalk.feed.index import FeedIndex
 from unstalk.web import wording
 from unstalk.web.sessions import CSRF_FIELD, Session, SessionStore
+
+if TYPE_CHECKING:
+    # Only for AppContext's annotations: the check modules import this one's helpers.
+    from unstalk.report.model import Report
+    from unstalk.web.filecheck import Checker
+    from unstalk.web.jobs import JobRunner
+    from unstalk.web.phone import AdbFactory
 
 NEUTRAL_EXIT_URL = "https://www.bbc.com/weather"
 """Where quick exit sends the browser: an ordinary site that says nothing about this app.
@@ -66,6 +74,9 @@ class AppContext:
     summary: Mapping[str, object]
     feed_location: str
     max_upload_bytes: int
+    jobs: JobRunner[Report]
+    checker: Checker
+    adb: AdbFactory
 
 
 def context_of(request: Request) -> AppContext:

@@ -36,7 +36,7 @@ async def accept(request: Request) -> Response:
         context = {"title": "Before you start", "nav": "start", "missing_consent": True}
         return render_page(request, "start.html", context, status=400)
     session_of(request).consented = True
-    return RedirectResponse("/lookup", status_code=303)
+    return RedirectResponse("/check", status_code=303)
 
 
 @router.get("/about", response_class=HTMLResponse)
