@@ -5,6 +5,11 @@
   ``unstalk check android --format json`` does.
 - Network: the stalkerware and check-in captures of ``tests.netcap.phone_captures``.
 - APK: a feed-listed spy app, a covert one and a benign one from ``tests.apk.builder``.
+- iPhone: a backup from ``tests.ios.gen`` joining its scenarios (the feed's watchware app,
+  an app without App Store details, jailbreak apps and files, the monitoring and MDM
+  profiles), checked as ``unstalk check ios --backup DIR --format json`` does. The
+  profiles' certificate is signed with a fixed Ed25519 key so the backup is the same
+  at every run.
 
 Paths that depend on the machine (temporary folders) are replaced by stable names, so
 the reports can be compared with the golden files. Regenerate those (and the committed
@@ -18,19 +23,28 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
 
 from tests.android.folder_loader import bundled_feed, bundled_index
 from tests.android.gen_acquisition import planted_from_feed, store_apps, write_acquisition
 from tests.apk.builder.apk import build_apk
 from tests.apk.builder.benign_apps import BENIGN
 from tests.apk.builder.spy_apps import COVERT, FEED_LISTED
+from tests.ios.gen import Scenario, scenarios, write_backup
 from tests.netcap.phone_captures import checkin_capture, stalkerware_capture
 from unstalk.android.check import check_acquisition, result_dict
 from unstalk.android.importers import load_acquisition
 from unstalk.apk.analyse import Analyser
 from unstalk.apk.result_json import JsonValue, analysis_dict, error_dict
+from unstalk.ios.backup import read_backup
+from unstalk.ios.check import check_acquisition as check_ios
+from unstalk.ios.check import result_dict as ios_dict
 from unstalk.netcap.check import check_capture
 from unstalk.netcap.check import result_dict as network_dict
 from unstalk.report.convert import report_from_bytes
@@ -80,7 +94,44 @@ def apk_json() -> bytes:
     return json.dumps(results).encode()
 
 
-SOURCES = {"android": android_json, "network": network_json, "apk": apk_json}
+def _fixed_certificate() -> x509.Certificate:
+    """The profiles' root CA, signed with a fixed key (Ed25519 signatures are deterministic)."""
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme Inspection Root CA")])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(4242)
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, None)
+    )
+
+
+def ios_scenario() -> Scenario:
+    """Every scenario of the backup generator in one phone (Wi-Fi sync not recorded)."""
+    with mock.patch.object(scenarios, "root_certificate", _fixed_certificate):
+        parts = (scenarios.feed_app(), scenarios.jailbroken(), scenarios.profiles())
+    apps = {app.bundle_id: app for part in parts for app in part.apps}
+    files = {(f.domain, f.relative_path): f for part in parts for f in part.files}
+    return Scenario(apps=tuple(apps.values()), files=tuple(files.values()))
+
+
+@functools.cache
+def ios_json() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_backup(Path(tmp), ios_scenario())
+        data = ios_dict(check_ios(read_backup(folder), bundled_index()))
+    data["source"] = "case-2/backup"
+    data["feed"] = dict(FEED)
+    return json.dumps(data).encode()
+
+
+SOURCES = {"android": android_json, "network": network_json, "apk": apk_json, "ios": ios_json}
 
 
 def report_of(kind: str) -> Report:
@@ -90,12 +141,21 @@ def report_of(kind: str) -> Report:
 
 
 def stable(report: Report) -> Report:
-    """``report`` with the APK digests masked: EC and DSA signatures differ at every build."""
+    """``report`` with machine-dependent digests masked.
+
+    EC and DSA signatures make APK digests differ at every build, and SQLite writes its
+    own version into every database file, so a backup's Manifest.db differs between
+    machines. The paths stay: which files were read is part of the golden report.
+    """
     apps = tuple(
         app.model_copy(update={"sha256": "<sha256>" if _is_sha256(app.sha256) else app.sha256})
         for app in report.apps
     )
-    return report.model_copy(update={"apps": apps})
+    acquisition = report.acquisition
+    if acquisition is not None and acquisition.files:
+        masked = dict.fromkeys(acquisition.files, "<sha256>")
+        acquisition = acquisition.model_copy(update={"files": masked})
+    return report.model_copy(update={"apps": apps, "acquisition": acquisition})
 
 
 def _is_sha256(value: str | None) -> bool:

@@ -16,7 +16,7 @@ from unstalk.report.text import print_summary
 from .catalogs import read_catalog
 from .fixtures import report_of
 
-KINDS = ("android", "network", "apk")
+KINDS = ("android", "network", "apk", "ios")
 CLEAN_WORDS = re.compile(r"\b(clean|propre|limpio|limpia|sauber|limpo|limpa)\b", re.IGNORECASE)
 
 

@@ -132,6 +132,8 @@ class IosCheckResult:
     not_checked: tuple[NotChecked, ...]
     limits: tuple[str, ...]
     checklist: tuple[ChecklistItem, ...] = CHECKLIST
+    files: tuple[tuple[str, str], ...] = ()
+    """SHA-256 of every file the acquisition read, by path, sorted by path."""
 
     def _listed(self, family_type: FamilyType) -> list[str]:
         return [a.label for a in self.apps if any(m.family_type is family_type for m in a.matches)]
@@ -180,6 +182,7 @@ def check_acquisition(acquisition: IosAcquisition, index: FeedIndex) -> IosCheck
         findings=tuple(sorted(found, key=lambda f: f.severity.rank)),
         not_checked=tuple(_unread_parts(acquisition)),
         limits=(*LIMITS, *_limits(acquisition)),
+        files=tuple(sorted(acquisition.file_hashes.items())),
     )
 
 
@@ -254,6 +257,7 @@ def _app_dict(facts: AppFacts) -> dict[str, JsonValue]:
         "short_version": app.short_version,
         "origin": app.origin.value,
         "signer": app.signer,
+        "source": facts.listed_in,
         "feed": [
             {"family": m.family.name, "type": m.family_type.value, "indicator": m.indicator.value}
             for m in facts.matches
@@ -288,4 +292,5 @@ def result_dict(result: IosCheckResult) -> dict[str, JsonValue]:
         ],
         "limits": list(result.limits),
         "checklist": [{"id": c.id, "title": c.title, "how": c.how} for c in result.checklist],
+        "files": dict(result.files),
     }

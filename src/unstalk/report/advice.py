@@ -109,6 +109,58 @@ SUSPICIOUS_APP = Advice(
     (N_("Do not install it on a phone to try it out."),),
 )
 
+OUTSIDE_APP_STORE = Advice(
+    N_(
+        "The app was installed without the App Store, with a certificate the phone was made to "
+        "trust. Work and school apps come this way; so do most iPhone spy apps that need no "
+        "jailbreak."
+    ),
+    (
+        _ASK,
+        N_(
+            "If nobody knows it, note the certificate's name in Settings > General > VPN & "
+            "Device Management, and make a safety plan with an advocate before changing anything."
+        ),
+    ),
+    (N_("Do not remove the app or its certificate before making a safety plan."),),
+)
+BETA_APP = Advice(
+    N_(
+        "A test version of an app, installed by invitation. Apple checks these less than App "
+        "Store apps, and someone with the phone in hand can accept the invitation."
+    ),
+    (_ASK,),
+    (N_("Do not remove or switch off the app before making a safety plan."),),
+)
+PROFILE = Advice(
+    N_(
+        "A configuration profile lets whoever made it see or steer part of what the phone does, "
+        "without any app. Work and school phones often have one; on a personal phone it needs a "
+        "closer look."
+    ),
+    (
+        N_(
+            "Ask the person whether they know the organisation behind the profile and agreed to it."
+        ),
+        N_("If they do not, talk with an advocate and make a safety plan before removing it."),
+    ),
+    (N_("Do not remove the profile yet: whoever installed it may notice, and it is evidence."),),
+)
+WIFI_SYNC = Advice(
+    N_(
+        "A computer the phone once trusted may copy its messages, photos and history over Wi-Fi, "
+        "without anyone touching the phone."
+    ),
+    (
+        N_("Find out which computers the phone has been synced with, and whose they are."),
+        N_(
+            "Plan with an advocate before turning Wi-Fi sync off or making the phone forget the "
+            "computers it trusts, as explained above."
+        ),
+    ),
+    SETTING.dont,
+)
+
 _BY_CODE = {
     "android.app.feed-match": STALKERWARE,
     "android.app.watchware-match": WATCHWARE,
@@ -120,8 +172,25 @@ _BY_CODE = {
     "android.app.sideloaded": SIDELOADED,
     "android.device.root": ROOT,
     "android.device.accessibility-name": PRIVILEGE,
+    "ios.app.feed-match": STALKERWARE,
+    "ios.app.watchware-match": WATCHWARE,
+    "ios.app.outside-app-store": OUTSIDE_APP_STORE,
+    "ios.app.testflight": BETA_APP,
+    "ios.app.jailbreak-app": ROOT,
+    "ios.app.trollstore": PRIVILEGE,
+    "ios.device.root-certificate": PROFILE,
+    "ios.device.traffic-routing": PROFILE,
+    "ios.device.mdm": PROFILE,
+    "ios.device.wifi-sync": WIFI_SYNC,
+    "ios.device.jailbreak": ROOT,
 }
-_BY_PREFIX = (("android.app.", PRIVILEGE), ("android.device.", SETTING), ("network.", TRAFFIC))
+_BY_PREFIX = (
+    ("android.app.", PRIVILEGE),
+    ("android.device.", SETTING),
+    ("ios.app.", PRIVILEGE),
+    ("ios.device.", SETTING),
+    ("network.", TRAFFIC),
+)
 
 
 def advice_for(code: str) -> Advice | None:

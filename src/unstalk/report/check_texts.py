@@ -12,6 +12,7 @@ the checks' own constants against this list, so a reworded check shows up there.
 from __future__ import annotations
 
 from unstalk.report.i18n import N_
+from unstalk.report.ios_texts import IOS_TEMPLATES, IOS_WORDS
 
 ANDROID_TITLES = (
     N_("Known stalkerware ({family})"),
@@ -314,6 +315,7 @@ WORDS = (
     N_("signing certificate"),
     N_("APK file hash"),
     N_("package name and signing certificate"),
+    *IOS_WORDS,
 )
 """Words the checks put inside their sentences, translated when they fill a placeholder."""
 
@@ -323,5 +325,6 @@ TEMPLATES = (
     *NETWORK_SUMMARIES,
     *LIMITS,
     *REPORT_SENTENCES,
+    *IOS_TEMPLATES,
     *WORDS,
 )

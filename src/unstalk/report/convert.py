@@ -15,11 +15,13 @@ from unstalk.report.from_android import SCHEMA as ANDROID_SCHEMA
 from unstalk.report.from_android import report_from_android_json
 from unstalk.report.from_apk import SCHEMA as APK_SCHEMA
 from unstalk.report.from_apk import report_from_apk_json
+from unstalk.report.from_ios import SCHEMA as IOS_SCHEMA
+from unstalk.report.from_ios import report_from_ios_json
 from unstalk.report.from_network import SCHEMA as NETWORK_SCHEMA
 from unstalk.report.from_network import report_from_network_json
 from unstalk.report.model import SCHEMA, Report
 
-KNOWN = (SCHEMA, ANDROID_SCHEMA, NETWORK_SCHEMA, APK_SCHEMA)
+KNOWN = (SCHEMA, ANDROID_SCHEMA, IOS_SCHEMA, NETWORK_SCHEMA, APK_SCHEMA)
 
 
 def report_from_bytes(data: bytes, *, source: str, created_at: datetime) -> Report:
@@ -30,6 +32,8 @@ def report_from_bytes(data: bytes, *, source: str, created_at: datetime) -> Repo
         return validated(Report, value, "report")
     if schema == ANDROID_SCHEMA:
         return report_from_android_json(value, created_at=created_at)
+    if schema == IOS_SCHEMA:
+        return report_from_ios_json(value, created_at=created_at)
     if schema == NETWORK_SCHEMA:
         return report_from_network_json(value, created_at=created_at)
     if schema == APK_SCHEMA:
@@ -76,6 +80,6 @@ def _not_result(source: str) -> Report:
 
 
 _ADVICE = (
-    "Give the JSON file a check wrote: unstalk check android|pcap --format json -o FILE, or "
+    "Give the JSON file a check wrote: unstalk check android|ios|pcap --format json -o FILE, or "
     "unstalk scan apk --format json."
 )

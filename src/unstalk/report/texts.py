@@ -79,11 +79,28 @@ def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
         parts = re.split(r"\{(\w+)\}", template)
         if len(parts) == 1:
             continue
-        regex = "".join(
-            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
-        )
-        patterns.append((re.compile(regex, re.DOTALL), template))
+        seen: set[str] = set()
+        pieces = []
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                pieces.append(re.escape(part))
+            elif part in seen:
+                # A name said twice in a sentence is the same name both times.
+                pieces.append(f"(?P={part})")
+            else:
+                seen.add(part)
+                pieces.append(f"(?P<{part}>.+?)")
+        patterns.append((re.compile("".join(pieces), re.DOTALL), template))
     return tuple(patterns)
+
+
+def names_in(text: str) -> dict[str, str]:
+    """The names that fill ``text``'s template (``{"family": "X"}``); empty when none matches."""
+    for pattern, _template in _compiled():
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return found.groupdict()
+    return {}
 
 
 def say(text: str, tr: Translator) -> Said:

@@ -31,7 +31,8 @@ from unstalk.report.model import (
     ReportFinding,
     Summary,
 )
-from unstalk.report.pdf import CANNOT_TELL, HELP, MADE_WITH, MAX_CELL, SAFETY, TITLE, render_pdf
+from unstalk.report.pdf import MADE_WITH, MAX_CELL, TITLE, render_pdf
+from unstalk.report.safety import CANNOT_TELL, HELP, SAFETY
 from unstalk.report.texts import say
 from unstalk.report.view import localise
 
