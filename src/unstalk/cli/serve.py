@@ -129,7 +129,16 @@ def open_when_ready(server: uvicorn.Server, url: str) -> None:
     "can reach the app.",
 )
 @click.option("--no-browser", is_flag=True, help="Do not open the app in the browser.")
-def serve(port: int, host: str, allow_remote_access: bool, no_browser: bool) -> None:
+@click.option(
+    "--case-store",
+    is_flag=True,
+    help="Let advocates keep a case (notes and reports) on this computer, encrypted with a "
+    "passphrase, in the 'cases' folder of unstalk's data folder. Off by default: then nothing "
+    "about a check outlives the session.",
+)
+def serve(
+    port: int, host: str, allow_remote_access: bool, no_browser: bool, case_store: bool
+) -> None:
     """Start the app for advocates, on this computer only, and open it in the browser.
 
     Nothing typed or uploaded into the app leaves this computer. Stop it with Ctrl+C.
@@ -150,7 +159,11 @@ def serve(port: int, host: str, allow_remote_access: bool, no_browser: bool) -> 
     # Bind first: a port already taken should say so before the feed is loaded.
     sock = bind(host, port)
     try:
-        app = create_app(settings.feed_store(), allowed_hosts=allowed_hosts_for(host))
+        app = create_app(
+            settings.feed_store(),
+            allowed_hosts=allowed_hosts_for(host),
+            case_folder=settings.data_home() / "cases" if case_store else None,
+        )
     except BaseException:
         sock.close()
         raise

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from unstalk import __version__
 from unstalk.android.acquire.adb import Adb
+from unstalk.cases import CaseStore
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.store import FeedStore
 from unstalk.feed.summary import summarise
@@ -19,7 +20,7 @@ from unstalk.web import errors
 from unstalk.web.filecheck import Checker
 from unstalk.web.jobs import JobRunner
 from unstalk.web.phone import AdbFactory
-from unstalk.web.routes import android, check, lookup, pages
+from unstalk.web.routes import android, cases, check, lookup, pages
 from unstalk.web.security import CsrfMiddleware, GuardMiddleware
 from unstalk.web.sessions import SessionStore
 from unstalk.web.upload import MAX_UPLOAD_BYTES
@@ -27,7 +28,7 @@ from unstalk.web.views import AppContext
 
 STATIC_DIR = "static"
 
-ROUTERS = (pages.router, android.router, check.router, lookup.router)
+ROUTERS = (pages.router, android.router, check.router, lookup.router, cases.router)
 """One router per area of the app; a new area adds its router here."""
 
 
@@ -38,6 +39,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     work_root: Path | None = None,
     adb: AdbFactory = Adb,
+    case_folder: Path | None = None,
 ) -> FastAPI:
     """Build the advocates' app over the feed in ``store``.
 
@@ -48,6 +50,9 @@ def create_app(
     ``work_root`` (the system's temporary folder by default), deleted on quick
     exit and when the app stops. ``adb`` makes the client that talks to a
     plugged-in Android phone (tests give one that replays recorded answers).
+    ``case_folder`` turns on the optional case store (off by default): an
+    advocate may then keep a case there, encrypted with a passphrase. Cases past
+    their retention date are deleted when the app starts.
     """
     feed = store.load()
     location = store.location()
@@ -63,7 +68,10 @@ def create_app(
         jobs=jobs,
         checker=Checker(feed, index),
         adb=adb,
+        cases=CaseStore(case_folder) if case_folder is not None else None,
     )
+    if context.cases is not None:
+        context.cases.delete_expired()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from threading import Lock
 
+from unstalk.cases import CaseContent
 from unstalk.web.results import LookupResult
 
 SESSION_COOKIE = "unstalk_session"
@@ -32,6 +33,8 @@ class Session:
     id: str
     consented: bool = False
     last_result: LookupResult | None = field(default=None, repr=False)
+    open_case: tuple[str, CaseContent] | None = field(default=None, repr=False)
+    """A kept case opened with its passphrase: its id and content, until quick exit."""
 
 
 class SessionStore:

@@ -17,6 +17,7 @@ from unstalk.web.sessions import CSRF_FIELD, Session, SessionStore
 
 if TYPE_CHECKING:
     # Only for AppContext's annotations: the check modules import this one's helpers.
+    from unstalk.cases import CaseStore
     from unstalk.report.model import Report
     from unstalk.web.filecheck import Checker
     from unstalk.web.jobs import JobRunner
@@ -53,7 +54,9 @@ _ENV.globals.update(
 
 def render_html(name: str, context: Mapping[str, object], status: int = 200) -> HTMLResponse:
     """Render a template that needs no session (error pages, refusals)."""
-    body = _ENV.get_template(name).render({"csrf_token": "", "nav": "", **context})
+    body = _ENV.get_template(name).render(
+        {"csrf_token": "", "nav": "", "case_store": False, **context}
+    )
     return HTMLResponse(body, status_code=status)
 
 
@@ -77,6 +80,8 @@ class AppContext:
     jobs: JobRunner[Report]
     checker: Checker
     adb: AdbFactory
+    cases: CaseStore | None
+    """The case store, when the app was started with it (``unstalk serve --case-store``)."""
 
 
 def context_of(request: Request) -> AppContext:
@@ -90,5 +95,7 @@ def render_page(
     request: Request, name: str, context: Mapping[str, object], status: int = 200
 ) -> HTMLResponse:
     """Render a page for this request's session, with the CSRF token its forms need."""
-    token = context_of(request).sessions.csrf_token(session_of(request))
-    return render_html(name, {**context, "csrf_token": token}, status)
+    app = context_of(request)
+    token = app.sessions.csrf_token(session_of(request))
+    extra = {"csrf_token": token, "case_store": app.cases is not None}
+    return render_html(name, {**context, **extra}, status)

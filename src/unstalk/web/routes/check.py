@@ -6,18 +6,12 @@ import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from unstalk.errors import UsageError
-from unstalk.report import safety
-from unstalk.report.html import render_html
-from unstalk.report.i18n import translator
-from unstalk.report.model import Report, report_json
-from unstalk.report.texts import EVIDENCE_WORDS
-from unstalk.report.view import localise
+from unstalk.report.model import Report
 from unstalk.web.filecheck import run_check
 from unstalk.web.filekind import identify
 from unstalk.web.jobs import Job, JobState
+from unstalk.web.reportpage import report_context, report_file
 from unstalk.web.upload import save_upload
 from unstalk.web.views import context_of, render_page, session_of
 
@@ -88,16 +82,9 @@ async def job_page(request: Request, job_id: str) -> Response:
         missing = {"title": "Check not found", "nav": "check"}
         return render_page(request, "job_missing.html", missing, status=404)
     if job.state is JobState.DONE and job.result is not None:
-        tr = translator("en")
-        found: dict[str, object] = {
-            "title": "What the check found",
-            "nav": "check",
-            "job": job,
-            "v": localise(job.result, tr),
-            "safety": safety,
-            "evidence_words": {k.value: tr.gettext(w) for k, w in EVIDENCE_WORDS.items()},
-            "languages": LANGUAGE_NAMES.items(),
-        }
+        found = report_context(
+            job.result, download_action=f"/check/jobs/{job.id}/report", from_case=False
+        )
         return render_page(request, "report.html", found)
     running = job.state in (JobState.QUEUED, JobState.RUNNING)
     title = "Checking" if running else "The check could not finish"
@@ -108,22 +95,6 @@ async def job_page(request: Request, job_id: str) -> Response:
         "refresh": REFRESH_SECONDS if running else None,
     }
     return render_page(request, "job.html", context)
-
-
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "Français",
-    "es": "Español",
-    "de": "Deutsch",
-    "pt_BR": "Português (Brasil)",
-}
-"""The report languages, each named in its own language."""
-
-_MEDIA = {
-    "html": ("text/html; charset=utf-8", "html"),
-    "pdf": ("application/pdf", "pdf"),
-    "json": ("application/json", "json"),
-}
 
 
 @router.get("/jobs/{job_id}/report", response_model=None)
@@ -137,27 +108,4 @@ async def download(
     if job is None or job.result is None:
         missing = {"title": "Check not found", "nav": "check"}
         return render_page(request, "job_missing.html", missing, status=404)
-    if format not in _MEDIA or lang not in LANGUAGE_NAMES:
-        raise UsageError(
-            "This kind of report or language is not available.",
-            advice="Go back to the results and choose from the lists.",
-        )
-    media, suffix = _MEDIA[format]
-    body = await run_in_threadpool(_render, job.result, format, lang)
-    stamp = job.result.created_at.strftime("%Y%m%d-%H%M")
-    return Response(
-        body,
-        media_type=media,
-        headers={"content-disposition": f'attachment; filename="unstalk-report-{stamp}.{suffix}"'},
-    )
-
-
-def _render(report: Report, fmt: str, lang: str) -> bytes:
-    if fmt == "json":
-        return report_json(report).encode()
-    if fmt == "html":
-        return render_html(report, lang).encode()
-    # reportlab takes a while to import: only when a PDF is asked for.
-    from unstalk.report.pdf import render_pdf
-
-    return render_pdf(report, lang)
+    return await report_file(job.result, format, lang)
