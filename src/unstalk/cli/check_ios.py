@@ -17,26 +17,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from unstalk.apk.result_json import JsonValue
-from unstalk.errors import BackupError, UsageError
+from unstalk.errors import UsageError
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.io import load_feed_path
 from unstalk.feed.model import Feed
 from unstalk.ios.backup import read_backup
 from unstalk.ios.check import IosCheckResult, check_acquisition, result_dict
 from unstalk.ios.detect import IosFinding
-from unstalk.ios.device import (
-    AcquisitionStoppedError,
-    Idevice,
-    LiveAcquisition,
-    acquire_live,
-    merge,
-    without_backup,
-)
+from unstalk.ios.device import Idevice
+from unstalk.ios.device.acquire import read_phone
 from unstalk.ios.model import IosAcquisition
 from unstalk.models import Severity
 
 from . import settings
 
+NO_PASSWORD = (
+    "the phone's backup is encrypted: run again with --password-prompt (add --keep-backup "
+    "FOLDER to keep the backup, then check it with --backup)"
+)
 EXIT_NOTHING_FOUND = 0
 EXIT_FOUND = 1
 EXIT_INCOMPLETE = 3
@@ -163,41 +161,25 @@ def _from_phone(*, udid: str | None, keep: Path | None, password: str | None) ->
     idevice = Idevice()
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        return _read_phone(idevice, udid, keep, password)
+        return read_phone(
+            idevice,
+            udid=udid,
+            folder=keep,
+            password=password,
+            on_step=_progress,
+            on_progress=_percent,
+            no_password=NO_PASSWORD,
+        )
     with tempfile.TemporaryDirectory(prefix="unstalk-ios-") as temporary:
-        return _read_phone(idevice, udid, Path(temporary), password)
-
-
-def _read_phone(
-    idevice: Idevice, udid: str | None, folder: Path, password: str | None
-) -> IosAcquisition:
-    try:
-        live = acquire_live(
-            idevice, udid=udid, backup_into=folder, on_step=_progress, on_progress=_percent
+        return read_phone(
+            idevice,
+            udid=udid,
+            folder=Path(temporary),
+            password=password,
+            on_step=_progress,
+            on_progress=_percent,
+            no_password=NO_PASSWORD,
         )
-    except AcquisitionStoppedError as e:
-        # Keep what was read: the report lists the parts the phone did not give.
-        _progress(f"Warning: {e.diagnostics()}")
-        return e.partial
-    return _with_backup(live, password)
-
-
-def _with_backup(live: LiveAcquisition, password: str | None) -> IosAcquisition:
-    folder = live.backup_folder
-    assert folder is not None
-    if live.backup is not None and live.backup.encrypted and password is None:
-        reason = (
-            "the phone's backup is encrypted: run again with --password-prompt (add "
-            "--keep-backup FOLDER to keep the backup, then check it with --backup)"
-        )
-        return without_backup(live.acquisition, reason)
-    _progress("Reading the backup")
-    try:
-        backup = read_backup(folder, password=password)
-    except BackupError as e:
-        _progress(f"Warning: {e.diagnostics()}")
-        return without_backup(live.acquisition, f"the backup could not be read: {e.message}")
-    return merge(live.acquisition, backup)
 
 
 def _document(result: IosCheckResult, feed: Feed) -> dict[str, JsonValue]:

@@ -15,12 +15,14 @@ from unstalk.cases import CaseStore
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.store import FeedStore
 from unstalk.feed.summary import summarise
+from unstalk.ios.device import Idevice
 from unstalk.report.model import Report
 from unstalk.web import errors
 from unstalk.web.filecheck import Checker
+from unstalk.web.iphone import IdeviceFactory
 from unstalk.web.jobs import JobRunner
 from unstalk.web.phone import AdbFactory
-from unstalk.web.routes import android, cases, check, lookup, pages
+from unstalk.web.routes import android, cases, check, iphone, lookup, pages
 from unstalk.web.security import CsrfMiddleware, GuardMiddleware
 from unstalk.web.sessions import SessionStore
 from unstalk.web.upload import MAX_UPLOAD_BYTES
@@ -28,7 +30,14 @@ from unstalk.web.views import AppContext
 
 STATIC_DIR = "static"
 
-ROUTERS = (pages.router, android.router, check.router, lookup.router, cases.router)
+ROUTERS = (
+    pages.router,
+    android.router,
+    iphone.router,
+    check.router,
+    lookup.router,
+    cases.router,
+)
 """One router per area of the app; a new area adds its router here."""
 
 
@@ -40,6 +49,7 @@ def create_app(
     work_root: Path | None = None,
     adb: AdbFactory = Adb,
     case_folder: Path | None = None,
+    idevice: IdeviceFactory = Idevice,
 ) -> FastAPI:
     """Build the advocates' app over the feed in ``store``.
 
@@ -49,7 +59,8 @@ def create_app(
     Uploaded files wait for their check in a private folder per session under
     ``work_root`` (the system's temporary folder by default), deleted on quick
     exit and when the app stops. ``adb`` makes the client that talks to a
-    plugged-in Android phone (tests give one that replays recorded answers).
+    plugged-in Android phone and ``idevice`` the one for an iPhone (tests give
+    ones that replay recorded answers).
     ``case_folder`` turns on the optional case store (off by default): an
     advocate may then keep a case there, encrypted with a passphrase. Cases past
     their retention date are deleted when the app starts.
@@ -69,6 +80,7 @@ def create_app(
         checker=Checker(feed, index),
         adb=adb,
         cases=CaseStore(case_folder) if case_folder is not None else None,
+        idevice=idevice,
     )
     if context.cases is not None:
         context.cases.delete_expired()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from unstalk.cases import CaseStore
     from unstalk.report.model import Report
     from unstalk.web.filecheck import Checker
+    from unstalk.web.iphone import IdeviceFactory
     from unstalk.web.jobs import JobRunner
     from unstalk.web.phone import AdbFactory
 
@@ -80,6 +81,7 @@ class AppContext:
     jobs: JobRunner[Report]
     checker: Checker
     adb: AdbFactory
+    idevice: IdeviceFactory
     cases: CaseStore | None
     """The case store, when the app was started with it (``unstalk serve --case-store``)."""
 

@@ -13,6 +13,8 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from unstalk.errors import BackupError
+from unstalk.ios.backup import read_backup
 from unstalk.ios.device.parsers import BackupOutcome
 from unstalk.ios.device.tools import DeviceLostError, Idevice
 from unstalk.ios.model import IosAcquisition, IosApp, IosDeviceInfo
@@ -167,3 +169,46 @@ def _merge_apps(
         (*live.value, *extra),
         (*live.problems, *backup.problems),
     )
+
+
+ENCRYPTED_WITHOUT_PASSWORD = (
+    "the phone's backup is encrypted and no password was given, so profiles and jailbreak "
+    "traces could not be read: check again with the backup password"
+)
+
+
+def read_phone(
+    idevice: Idevice,
+    *,
+    udid: str | None,
+    folder: Path,
+    password: str | None,
+    on_step: Step | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    no_password: str = ENCRYPTED_WITHOUT_PASSWORD,
+) -> IosAcquisition:
+    """Read the iPhone, back it up into ``folder`` and read the backup; one acquisition.
+
+    A phone that goes away midway gives what was read before (the rest is listed
+    as not read); a backup that is encrypted without ``password``, or cannot be
+    read, leaves the live facts with the backup's parts marked as not read
+    (``no_password`` says why, in the words of the caller's interface).
+    """
+    say = on_step or (lambda _text: None)
+    try:
+        live = acquire_live(
+            idevice, udid=udid, backup_into=folder, on_step=say, on_progress=on_progress
+        )
+    except AcquisitionStoppedError as e:
+        say(f"Warning: {e.diagnostics()}")
+        return e.partial
+    backup_folder = live.backup_folder or folder
+    if live.backup is not None and live.backup.encrypted and password is None:
+        return without_backup(live.acquisition, no_password)
+    say("Reading the backup")
+    try:
+        backup = read_backup(backup_folder, password=password)
+    except BackupError as e:
+        say(f"Warning: {e.diagnostics()}")
+        return without_backup(live.acquisition, f"the backup could not be read: {e.message}")
+    return merge(live.acquisition, backup)
