@@ -37,6 +37,7 @@ from unstalk.android.model import AppOpUse
 from unstalk.criteria.model import VerdictKind
 from unstalk.errors import ReportError
 from unstalk.netcap.check import NetworkCheckResult
+from unstalk.report.convert import report_from_bytes
 from unstalk.report.model import SCHEMA as REPORT_SCHEMA
 from unstalk.report.model import Report, load_report
 
@@ -347,6 +348,12 @@ def json_events(data: bytes, source: str) -> list[TimelineEvent]:
     runs = _dicts(value.get("results"))
     if runs and all(run.get("schema") == "unstalk.network-check/1" for run in runs):
         return [event for run in runs for event in network_json_events(run, source)]
+    if schema == "unstalk.ios-check/1":
+        # The iPhone check's JSON has no timeline of its own: its report gives the timed
+        # findings and the backup's date.
+        made = report_from_bytes(data, source=source, created_at=datetime.now(UTC))
+        # Converting now is not an event of the case: leave out the report's own time.
+        return [e for e in report_events(made, source=source) if e.event is not Event.REPORT]
     raise ReportError(
         f"{source} is not a report or check result this version of unstalk reads.",
         advice="Give the JSON written by 'unstalk check ... -o FILE' or a report's JSON.",

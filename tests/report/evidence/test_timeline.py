@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.report.fixtures import ios_json
 from unstalk.android.check import AndroidCheckResult, result_dict
 from unstalk.errors import ReportError
 from unstalk.models import Severity
@@ -162,3 +163,10 @@ def test_a_report_gives_its_timed_findings() -> None:
 def test_other_files_are_refused_with_a_clear_error(data: bytes) -> None:
     with pytest.raises(ReportError, match="x.json"):
         json_events(data, "x.json")
+
+
+def test_an_iphone_result_gives_the_backup_time_and_no_made_up_report_time() -> None:
+    events = json_events(ios_json(), "iphone.json")
+    kinds = [e.event for e in events]
+    assert Event.ACQUISITION in kinds
+    assert Event.REPORT not in kinds, "converting the result now is not an event of the case"
