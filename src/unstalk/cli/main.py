@@ -20,6 +20,7 @@ from unstalk.cli.android import android
 from unstalk.cli.capture import capture
 from unstalk.cli.check import check
 from unstalk.cli.feed import feed
+from unstalk.cli.hub import hub
 from unstalk.cli.report import report
 from unstalk.cli.scan import scan
 from unstalk.cli.serve import serve
@@ -77,6 +78,7 @@ cli.add_command(android)
 cli.add_command(scan)
 cli.add_command(serve)
 cli.add_command(report)
+cli.add_command(hub)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""One router per area of the hub; the app factory lists them in ``ROUTERS``."""
