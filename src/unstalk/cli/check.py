@@ -53,7 +53,7 @@ _Outcome = tuple[Path, NetworkCheckResult | CaptureError]
 
 @click.group()
 def check() -> None:
-    """Check recordings of a phone's activity for stalkerware, such as network captures."""
+    """Check a phone (Android, iPhone) or network captures for stalkerware."""
 
 
 @check.command("pcap")
