@@ -14,11 +14,13 @@ import json
 import random
 import re
 import zipfile
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from tests.apk.builder.corpus import ApkBuilder
 from tests.apk.builder.expectations import Expectation, FeedMatch
 from tests.apk.builder.keys import load_key
 from unstalk.apk.analyse import Analyser, ApkAnalysis, error_reason
@@ -31,6 +33,7 @@ from unstalk.feed.model import (
     Feed,
     Indicator,
     IndicatorKind,
+    Role,
     family_id,
     normalise_value,
 )
@@ -49,7 +52,8 @@ FEED_KINDS = {
 DAMAGE = re.compile(
     "did not verify|digest mismatch|Malformed APK|No certificates|No signatures|Public key "
     "mismatch|indicates the APK is signed using|mismatch between signatures and digests|No "
-    "supported signatures|No JAR signatures|Missing META-INF/MANIFEST.MF"
+    "supported signatures|No JAR signatures|Missing META-INF/MANIFEST.MF|does not match the "
+    "digest specified"
 )
 """apksigner's words for damage in the file itself (not for a platform policy it enforces)."""
 
@@ -285,3 +289,43 @@ def test_unreadable_code_is_a_problem_and_a_check_not_done(
     assert any(p.startswith("classes.dex could not be read: ") for p in analysis.profile.problems)
     assert not any("notes.apk:" in p for p in analysis.profile.problems)
     assert any("could not be read" in n for n in analysis.not_checked)
+
+
+def test_urls_in_code_match_url_and_domain_indicators_as_a_full_lookup_does(
+    apk_builder: ApkBuilder,
+) -> None:
+    # The analyser skips the index's URL parsing for hosts no indicator can match: what it
+    # finds must be exactly what looking up every URL finds.
+    urls = (
+        "https://panel.spyhost.com/upload",
+        "https://files.example.org/listed/a.apk",
+        "https://FILES.example.org:443/listed/b.apk",
+        "https://cdn.unrelated.net/lib.js",
+        "http://user@[2001:db8::1]/x",
+        "https://203.0.113.9/c2",
+    )
+    spy = Family(family_id(FamilyType.STALKERWARE, "Test Spy"), "Test Spy", FamilyType.STALKERWARE)
+    values = (
+        (IndicatorKind.DOMAIN, "spyhost.com"),
+        (IndicatorKind.URL, "https://files.example.org/listed"),
+        (IndicatorKind.IPV4, "203.0.113.9"),
+    )
+    indicators = tuple(
+        Indicator(kind, normalise_value(kind, value), spy.id, Role.C2) for kind, value in values
+    )
+    feed = Feed((spy,), indicators)
+    index = FeedIndex.build(feed)
+    app = replace(apk_builder.app("org.example.notes"), dex_strings=("Lcom/example/A;", *urls))
+    analysis = Analyser(feed, index=index).analyse_path(apk_builder.build(app))
+    (dex,) = analysis.profile.dex
+    # Each indicator is reported once, with the first place it was seen (URLs come first).
+    first_seen: dict[tuple[str, str], str] = {}
+    for m in (
+        *(m for url in dex.urls for m in index.url(url)),
+        *(m for host in dex.domains for m in index.domain(host)),
+        *(m for address in dex.ips for m in index.ip(address)),
+    ):
+        first_seen.setdefault((m.kind.value, m.indicator.value), m.observed)
+    found = {(m.kind.value, m.indicator.value): m.observed for m in analysis.matches}
+    assert found == first_seen
+    assert {m.kind for m in analysis.matches} == {kind for kind, _ in values}

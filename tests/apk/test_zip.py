@@ -137,10 +137,11 @@ def test_entry_over_the_caller_limit_is_refused_by_name() -> None:
 
 def test_total_read_budget_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zip_module, "MAX_TOTAL_READ", 3000)
-    apk = ApkZip.from_bytes(make_zip())
-    apk.read("classes.dex")
+    apk = ApkZip.from_bytes(make_zip({"one.bin": b"\1" * 2000, "two.bin": b"\2" * 2000}))
+    apk.read("one.bin")
+    apk.read("one.bin")  # kept from the first read: nothing more is inflated
     with pytest.raises(ApkLimitError, match="total"):
-        apk.read("classes.dex")
+        apk.read("two.bin")
 
 
 def test_lying_uncompressed_size_does_not_block_reading() -> None:

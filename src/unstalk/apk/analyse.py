@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unstalk.apk.capabilities import CapabilityFinding, detect_capabilities
-from unstalk.apk.endpoints import find_endpoints
+from unstalk.apk.endpoints import find_endpoints, plain_url_host
 from unstalk.apk.manifest import read_manifest
 from unstalk.apk.model import AppProfile, DexInfo, FileHashes, Sha256, Signing
 from unstalk.apk.parsers.dex import dex_names, other_dex_names, read_dex_strings
@@ -23,8 +23,9 @@ from unstalk.apk.yara_scan import CompiledRules, compile_feed_rules, scan_dex
 from unstalk.criteria.engine import evaluate
 from unstalk.criteria.model import Verdict
 from unstalk.errors import ApkError, ApkLimitError
+from unstalk.feed.detect import url_parts
 from unstalk.feed.index import FeedIndex, Match
-from unstalk.feed.model import Feed
+from unstalk.feed.model import Feed, IndicatorKind
 
 MAX_APK_BYTES = 2 * 1024 * 1024 * 1024
 """Larger files are refused before reading: no real APK comes near 2 GiB."""
@@ -60,6 +61,7 @@ class Analyser:
 
     ``verify_signatures=False`` reads who signed each APK without verifying any
     signature (for fast triage; each result then says so in ``not_checked``).
+    ``index``, when given, must be ``feed``'s own index (built once, shared).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class Analyser:
     ) -> None:
         self.index = index if index is not None else FeedIndex.build(feed)
         self.rules: CompiledRules | None = compile_feed_rules(feed)
+        self._url_hosts = _url_indicator_hosts(feed)
         self.verify_signatures = verify_signatures
 
     def analyse_path(self, path: Path) -> ApkAnalysis:
@@ -92,8 +95,10 @@ class Analyser:
         archive = ApkZip.from_bytes(data, path=path)
         manifest_result = read_manifest(archive)
         manifest = manifest_result.manifest
-        signing = read_signing(archive, verify_signatures=self.verify_signatures)
+        # Code first: the JAR digest check then finds the dex files inflated already, and
+        # an APK whose entries spend the read budget loses digest checks, never its code.
         dex = self._read_dex(archive)
+        signing = read_signing(archive, verify_signatures=self.verify_signatures)
         profile = AppProfile(
             path=path,
             hashes=_hashes(data),
@@ -174,8 +179,19 @@ class Analyser:
 
     def _endpoint_matches(self, dex: Iterable[DexInfo]) -> Iterator[Match]:
         index = self.index
+        listed: dict[str, bool] = {}
         for info in dex:
             for url in info.urls:
+                # A URL matches only by a URL indicator of its host or by its host: when
+                # neither can be, the index's full URL parsing is spared (apps name
+                # thousands of URLs). What this skips finds nothing, so results are the same.
+                host = plain_url_host(url)
+                if host is not None and host not in self._url_hosts:
+                    known = listed.get(host)
+                    if known is None:
+                        known = listed[host] = bool(index.domain(host))
+                    if not known:
+                        continue
                 yield from index.url(url)
             for host in info.domains:
                 yield from index.domain(host)
@@ -194,6 +210,15 @@ def _certificate_matches(index: FeedIndex, signing: Signing) -> Iterator[Match]:
         yield from index.cert(cert.sha1)
         yield from index.cert(cert.sha256)
         yield from index.cert_subject(cert.organization, cert.common_name)
+
+
+def _url_indicator_hosts(feed: Feed) -> frozenset[str]:
+    """The hosts of the feed's URL indicators, as the index normalises them."""
+    hosts = set()
+    for indicator in feed.active():
+        if indicator.kind is IndicatorKind.URL and (parts := url_parts(indicator.value)):
+            hosts.add(parts[0])
+    return frozenset(hosts)
 
 
 def _hashes(data: bytes) -> FileHashes:

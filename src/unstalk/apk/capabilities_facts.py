@@ -23,6 +23,7 @@ from unstalk.apk.capabilities import (
     Evidence,
     EvidenceKind,
 )
+from unstalk.apk.endpoints import plain_url_host
 from unstalk.apk.model import Component, ComponentKind, DexInfo, Manifest, Sha256, XmlConfig
 
 MANIFEST = "AndroidManifest.xml"
@@ -364,6 +365,9 @@ def _remote_ip(text: str) -> bool:
 
 
 def _host(url: str) -> str:
+    plain = plain_url_host(url)
+    if plain is not None:
+        return plain
     try:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:

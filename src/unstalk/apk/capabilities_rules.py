@@ -88,9 +88,12 @@ PERMISSION_RULES = (
 def check_permission_rules(facts: AppFacts) -> Iterator[CapabilityFinding]:
     strings = facts.strings
     for rule in PERMISSION_RULES:
+        requested = facts.permissions(*rule.permissions)
+        if not requested:
+            continue  # graded() finds nothing without a permission: spare the code look-ups
         code = strings.exact(*rule.code) + strings.containing(*rule.substrings)
         strong = strings.exact(*rule.strong) if rule.strong else None
-        yield from graded(rule.capability, facts.permissions(*rule.permissions), code, strong)
+        yield from graded(rule.capability, requested, code, strong)
 
 
 # Bound services -------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ The order of the rules, strongest evidence first:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from unstalk.apk.capabilities import (
     Capability,
@@ -34,18 +33,17 @@ from unstalk.apk.capabilities import (
 from unstalk.apk.capabilities_facts import MANIFEST, component_evidence, foreground_types
 from unstalk.apk.model import ComponentKind, Manifest
 from unstalk.criteria.definitions import DEFAULT_VERSION, load_criteria
+from unstalk.criteria.listing import Listing, family_names, indicator_evidence, kinds, listing_of
 from unstalk.criteria.model import (
     CapabilityRequirement,
     Criterion,
     CriterionKind,
     CriterionResult,
     CriterionStatus,
-    FamilyMatch,
     Verdict,
     VerdictKind,
 )
 from unstalk.feed.index import Match
-from unstalk.feed.model import NETWORK_KINDS, FamilyType, IndicatorKind, Role, Status
 
 MET, NOT_MET, UNDETERMINED = CriterionStatus
 INTERNET = "android.permission.INTERNET"
@@ -99,61 +97,6 @@ def evaluate(
     )
 
 
-# Feed matches ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """The feed matches, sorted by what they can decide."""
-
-    families: tuple[FamilyMatch, ...]
-    stalkerware: tuple[Match, ...]
-    """Hits on the app itself under stalkerware families, not disputed."""
-    watchware: tuple[Match, ...]
-    """Hits on the app itself under watchware families."""
-    disputed: tuple[Match, ...]
-    """Stalkerware hits on a value the feed also lists under a watchware family."""
-    servers: tuple[Match, ...]
-    """Addresses in the code that stalkerware families use as servers or download sites."""
-    other_servers: tuple[Match, ...]
-    """Other addresses in the code (vendor web sites, watchware servers) of families the
-    matches above do not already name."""
-
-
-def listing_of(feed_matches: Sequence[Match]) -> Listing:
-    """Sort matches by what they can decide; revoked indicators and repeats are dropped."""
-    matches = [m for m in dict.fromkeys(feed_matches) if m.indicator.status is Status.ACTIVE]
-    identity = [m for m in matches if m.kind not in NETWORK_KINDS]
-    watch = [m for m in identity if m.family_type is FamilyType.WATCHWARE]
-    overt = {(m.kind, m.indicator.value) for m in watch}
-    spy = [m for m in identity if m.family_type is FamilyType.STALKERWARE]
-    disputed = [m for m in spy if (m.kind, m.indicator.value) in overt]
-    stalkerware = [m for m in spy if (m.kind, m.indicator.value) not in overt]
-    network = [m for m in matches if m.kind in NETWORK_KINDS]
-    servers = {
-        m: None
-        for m in network
-        if m.family_type is FamilyType.STALKERWARE and m.role is not Role.WEBSITE
-    }
-    decisive = {m.family.id for m in stalkerware or watch}
-    named = {m.family.id for m in [*identity, *servers]}
-    grouped: dict[str, list[Match]] = {}
-    for m in sorted(matches, key=lambda m: m.family_type is not FamilyType.STALKERWARE):
-        grouped.setdefault(m.family.id, []).append(m)
-    families = tuple(
-        FamilyMatch(hits[0].family, tuple(hits), family in decisive)
-        for family, hits in grouped.items()
-    )
-    return Listing(
-        families,
-        tuple(stalkerware),
-        tuple(watch),
-        tuple(disputed),
-        tuple(servers),
-        tuple(m for m in network if m not in servers and m.family.id not in named),
-    )
-
-
 # Criteria -----------------------------------------------------------------------------------
 
 
@@ -166,20 +109,20 @@ def _result(
 
 def _purpose(criterion: Criterion, listing: Listing) -> CriterionResult:
     if listing.stalkerware:
-        names = _names(listing.stalkerware)
+        names = family_names(listing.stalkerware)
         reason = f"The indicator feed lists this app as stalkerware ({names})."
-        return _result(criterion, MET, reason, _indicator_evidence(listing.stalkerware))
+        return _result(criterion, MET, reason, indicator_evidence(listing.stalkerware))
     if listing.watchware:
-        names = _names(listing.watchware)
+        names = family_names(listing.watchware)
         reason = f"The indicator feed lists this app as overt monitoring, watchware ({names})."
-        return _result(criterion, NOT_MET, reason, _indicator_evidence(listing.watchware))
+        return _result(criterion, NOT_MET, reason, indicator_evidence(listing.watchware))
     if listing.servers:
-        names = _names(listing.servers)
+        names = family_names(listing.servers)
         reason = (
             f"The code names servers the indicator feed lists for {names}, but the app itself "
             "is not listed: how it is marketed cannot be told from the file."
         )
-        return _result(criterion, UNDETERMINED, reason, _indicator_evidence(listing.servers))
+        return _result(criterion, UNDETERMINED, reason, indicator_evidence(listing.servers))
     reason = (
         "No indicator feed lists this app, and how an app is marketed cannot be read from the file."
     )
@@ -331,7 +274,7 @@ def _decide(
     if listing.watchware:
         summary = (
             f"Known monitoring app that is meant to be visible (watchware): "
-            f"{_names(listing.watchware)}. It is reported so the person can decide about it, "
+            f"{family_names(listing.watchware)}. It is reported so the person can decide about it, "
             "not as stalkerware."
         )
         return VerdictKind.WATCHWARE, summary, False
@@ -339,7 +282,7 @@ def _decide(
     if listing.servers:
         summary = (
             f"Needs a closer look: the code contains addresses the indicator feed lists for "
-            f"{_names(listing.servers)}, though the app itself is not listed. It may be a "
+            f"{family_names(listing.servers)}, though the app itself is not listed. It may be a "
             "renamed build of that app."
         )
         if can_monitor:
@@ -364,9 +307,10 @@ def _decide(
 
 
 def _stalkerware_summary(listing: Listing) -> str:
+    listed = family_names(listing.stalkerware)
     return (
-        f"Known stalkerware: the indicator feed lists this app as {_names(listing.stalkerware)} "
-        f"(matched on its {_kinds(listing.stalkerware)})."
+        f"Known stalkerware: the indicator feed lists this app as {listed} "
+        f"(matched on its {kinds(listing.stalkerware)})."
     )
 
 
@@ -379,12 +323,12 @@ def _notes(
     notes = []
     if listing.disputed:
         notes.append(
-            f"The indicator feed lists the same {_kinds(listing.disputed)} under both a "
-            f"stalkerware and a watchware family ({_names(listing.disputed)}); the listings "
+            f"The indicator feed lists the same {kinds(listing.disputed)} under both a "
+            f"stalkerware and a watchware family ({family_names(listing.disputed)}); the listings "
             "disagree, so that match alone decides nothing."
         )
     if verdict is VerdictKind.STALKERWARE and listing.watchware:
-        notes.append(f"The feed also lists it as watchware: {_names(listing.watchware)}.")
+        notes.append(f"The feed also lists it as watchware: {family_names(listing.watchware)}.")
     if verdict is VerdictKind.WATCHWARE and MET in (surveillance.status, concealment.status):
         notes.append(
             "This build can do more than overt monitoring needs: "
@@ -399,44 +343,12 @@ def _notes(
     if listing.other_servers:
         notes.append(
             "The code also names web sites or servers of listed families: "
-            f"{_names(listing.other_servers)}. That alone says little."
+            f"{family_names(listing.other_servers)}. That alone says little."
         )
     if verdict is VerdictKind.NO_EVIDENCE and concealment.status is MET:
         notes.append(f"{concealment.reason} No monitoring capability was found with it.")
     return notes
 
 
-def _names(matches: Iterable[Match]) -> str:
-    return ", ".join(dict.fromkeys(m.family.name for m in matches))
-
-
-_KIND_WORDS = {
-    IndicatorKind.PACKAGE: "package name",
-    IndicatorKind.IOS_BUNDLE: "bundle identifier",
-    IndicatorKind.CERT_SHA1: "signing certificate",
-    IndicatorKind.CERT_SHA256: "signing certificate",
-    IndicatorKind.CERT_ORG: "certificate organisation",
-    IndicatorKind.CERT_CNAME_RE: "certificate name",
-    IndicatorKind.FILE_SHA256: "file hash",
-    IndicatorKind.YARA: "code (YARA rule)",
-}
-
-
-def _kinds(matches: Iterable[Match]) -> str:
-    words = dict.fromkeys(_KIND_WORDS.get(m.kind, m.kind.value) for m in matches)
-    return " and ".join(words)
-
-
 def _labels(findings: Iterable[CapabilityFinding]) -> str:
     return ", ".join(f.capability.label for f in findings)
-
-
-def _indicator_evidence(matches: Iterable[Match]) -> list[Evidence]:
-    return [
-        Evidence(
-            EvidenceKind.INDICATOR,
-            f"{m.kind.value} {m.observed} -> {m.family.name} ({m.family.type.value})",
-            m.indicator.source or "indicator feed",
-        )
-        for m in matches
-    ]

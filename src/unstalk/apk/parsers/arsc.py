@@ -134,17 +134,42 @@ class StringPool:
 
     def get(self, index: int) -> str:
         """String ``index``; empty for a missing index or one outside the pool, as Android."""
+        cached = self._cache.get(index)
+        if cached is not None:
+            return cached
         if index >= self.count:
             return ""
-        cached = self._cache.get(index)
-        if cached is None:
-            at = (
-                self.strings_at
-                + struct.unpack_from("<I", self.data, self.offsets_at + 4 * index)[0]
-            )
-            cached = self._decode(at) if at < self.strings_end else ""
-            self._cache[index] = cached
+        at = self.strings_at + _U32.unpack_from(self.data, self.offsets_at + 4 * index)[0]
+        cached = self._decode(at) if at < self.strings_end else ""
+        self._cache[index] = cached
         return cached
+
+    def preload(self) -> None:
+        """Decode every string now, in a few C calls when the pool is ASCII (most are).
+
+        For small pools whose strings are nearly all used (binary XML); the result is
+        what :meth:`get` gives string by string.
+        """
+        region = self.data[self.strings_at : self.strings_end]
+        if not self.count or not region.isascii():
+            return
+        offsets = struct.unpack_from(f"<{self.count}I", self.data, self.offsets_at)
+        text = region.decode("ascii")
+        if self.utf8:
+            # A length byte below 0x80 is the whole length: ASCII bytes all are.
+            strings = [
+                text[o + 2 : o + 2 + ord(text[o + 1])] if o + 1 < len(text) else "" for o in offsets
+            ]
+        elif len(region) % 2 or any(o % 2 for o in offsets) or region[1::2].strip(b"\0"):
+            return
+        else:
+            # Every UTF-16 unit below 0x80: the low bytes alone are the text.
+            text = text[::2]
+            strings = [
+                text[o // 2 + 1 : o // 2 + 1 + ord(text[o // 2])] if o + 2 <= len(region) else ""
+                for o in offsets
+            ]
+        self._cache = dict(enumerate(strings))
 
     def drop_cache(self) -> None:
         self._cache.clear()
@@ -163,12 +188,20 @@ class StringPool:
             return data[at : min(at + length, self.strings_end)].decode("utf-8", "replace")
         if at + 2 > self.strings_end:
             return ""
-        length = struct.unpack_from("<H", data, at)[0]
+        length = data[at] | data[at + 1] << 8
         at += 2
         if length & 0x8000 and at + 2 <= self.strings_end:
-            length = ((length & 0x7FFF) << 16) | struct.unpack_from("<H", data, at)[0]
+            length = ((length & 0x7FFF) << 16) | data[at] | data[at + 1] << 8
             at += 2
-        return data[at : min(at + 2 * length, self.strings_end)].decode("utf-16-le", "replace")
+        raw = data[at : min(at + 2 * length, self.strings_end)]
+        # Nearly every string is ASCII: every other byte zero, read in one C call.
+        if not raw[1::2].strip(b"\0") and len(raw) % 2 == 0:
+            return raw[::2].decode("latin-1")
+        return _utf16(raw)
+
+
+def _utf16(raw: bytes) -> str:
+    return raw.decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True, slots=True)

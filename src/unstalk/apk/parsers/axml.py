@@ -123,6 +123,8 @@ _CHUNK = struct.Struct("<HHI")
 _ATTR_EXT = struct.Struct("<IIHHH")
 _ATTR = struct.Struct("<IIIHBBI")
 _NODE_HEADER = 16
+_PRELOAD_MAX = 8192
+"""String pools up to this size are decoded whole: a manifest uses nearly all its strings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +186,14 @@ class Element:
         """
         rid = ANDROID_ATTRS.get(name) if namespace == ANDROID_NS else None
         if rid is not None:
-            return next((a for a in self.attributes if a.resource_id == rid), None)
-        return next(
-            (
-                a
-                for a in self.attributes
-                if a.name == name and a.namespace == namespace and a.resource_id is None
-            ),
-            None,
-        )
+            for a in self.attributes:
+                if a.resource_id == rid:
+                    return a
+            return None
+        for a in self.attributes:
+            if a.name == name and a.namespace == namespace and a.resource_id is None:
+                return a
+        return None
 
     def get(self, name: str, namespace: str = ANDROID_NS) -> str | None:
         """The attribute's value as text (``None`` when absent)."""
@@ -262,6 +263,8 @@ class _Parser:
                 self._node(ctype, pos, hsize, size)
             elif not in_nodes and ctype == RES_STRING_POOL_TYPE:
                 self.pool = StringPool.parse(self.data, pos, size, name=self.name, path=self.path)
+                if self.pool.count <= _PRELOAD_MAX:
+                    self.pool.preload()
             elif not in_nodes and ctype == RES_XML_RESOURCE_MAP_TYPE:
                 count = (size - hsize) // 4
                 self.res_ids = struct.unpack_from(f"<{count}I", self.data, pos + hsize)
@@ -332,29 +335,29 @@ class _Parser:
         if self.attributes > MAX_ATTRIBUTES:
             raise self.limit(f"has more than {MAX_ATTRIBUTES:,} attributes")
         out: list[Attribute] = []
-        for i in range(count):
-            at = first + i * stride
-            if at + _ATTR.size > len(self.data):
+        decoded, last = self.decoded, len(self.data) - _ATTR.size
+        for at in (first + i * stride for i in range(count)):
+            if at > last:
                 break
-            attr = self.decoded.get(at)
+            attr = decoded.get(at)
             if attr is None:
-                attr = self.decoded[at] = self._attribute(at)
+                attr = decoded[at] = self._attribute(at)
             out.append(attr)
         return tuple(out)
 
     def _attribute(self, at: int) -> Attribute:
         ns_idx, name_idx, raw_idx, _, _, vtype, vdata = _ATTR.unpack_from(self.data, at)
-        namespace = self.pool.get(ns_idx)
+        get = self.pool.get
+        namespace = get(ns_idx)
         rid = self.res_ids[name_idx] if name_idx < len(self.res_ids) else 0
         name = ANDROID_ATTRS_BY_ID.get(rid, "") if rid else ""
         if not name:
-            name = self.pool.get(name_idx) or (f"0x{rid:08x}" if rid else "")
+            name = get(name_idx) or (f"0x{rid:08x}" if rid else "")
         if not self.res_ids and namespace == ANDROID_NS:
             self.unmapped = True
             rid = ANDROID_ATTRS.get(name, 0)
-        raw = self.pool.get(raw_idx) if raw_idx != NO_INDEX else None
-        string = self.pool.get(vdata) if vtype == TYPE_STRING else None
-        text = format_value(vtype, vdata, string if string is not None else raw)
+        raw = get(raw_idx) if raw_idx != NO_INDEX else None
+        text = get(vdata) if vtype == TYPE_STRING else format_value(vtype, vdata, raw)
         return Attribute(namespace, name, rid or None, vtype, vdata, raw, text)
 
 

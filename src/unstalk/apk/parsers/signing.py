@@ -13,8 +13,8 @@ it does not hold:
   signer's certificate.
 - v1: the certificates of each signature block, which of them is the signer's,
   and the block's signature over its .SF file (with the signed attributes'
-  content type and message digest); the .SF and MANIFEST.MF digests of the
-  entries are not checked.
+  content type and message digest), the .SF files' digests of MANIFEST.MF and
+  (unless ``verify_digests=False``) MANIFEST.MF's digests of the entries.
 - Rollback protection: a JAR or v2 signature that names a newer scheme whose
   block is missing (a stripped signature, which Android refuses).
 
@@ -88,7 +88,7 @@ def read_signing(
     """
     out = _Collected(verify=verify_signatures)
     verify_digests = verify_digests and verify_signatures
-    v1 = read_v1(zip, verify=verify_signatures)
+    v1 = read_v1(zip, verify=verify_signatures, verify_digests=verify_digests)
     if v1.present:
         out.schemes.append(SignatureScheme.V1)
     out.signers.extend(v1.signers)

@@ -9,9 +9,10 @@ block's certificates.
 
 The SignerInfo's signature over the .SF file is verified (with its signed
 attributes when present: content type and message digest), since Android picks
-the first SignerInfo that verifies. The .SF digests of the manifest and the
-manifest digests of every entry are not checked: that would mean inflating and
-hashing the whole APK.
+the first SignerInfo that verifies; then every digest the .SF file states of
+MANIFEST.MF, and (when content digests are checked, since that inflates the
+whole APK) every digest MANIFEST.MF states of an entry: see
+:mod:`~unstalk.apk.parsers.signing_v1_digests`.
 
 Blocks in plain DER, nearly all, are read with :mod:`~unstalk.apk.parsers.der`,
 the others with asn1crypto: both readings agree (tests compare them), the first
@@ -37,8 +38,9 @@ from unstalk.apk.parsers.der import (
     oid_text,
     plain_signed_data,
 )
+from unstalk.apk.parsers.signing_v1_digests import JarDigests
 from unstalk.apk.parsers.signing_verify import HASHES, verify
-from unstalk.apk.parsers.zip import ApkZip
+from unstalk.apk.parsers.zip import DEFAULT_ENTRY_LIMIT, ApkZip
 from unstalk.errors import ApkError
 
 SIGNATURE_BLOCK_EXTENSIONS = (".RSA", ".DSA", ".EC")
@@ -66,11 +68,12 @@ class V1Signing:
     problems: tuple[str, ...]
 
 
-def read_v1(zip: ApkZip, *, verify: bool = True) -> V1Signing:
+def read_v1(zip: ApkZip, *, verify: bool = True, verify_digests: bool = True) -> V1Signing:
     """Read every JAR signer of the APK; damaged ones become problems.
 
     ``verify=False`` takes each block's first SignerInfo whose certificate it holds,
-    without checking its signature.
+    without checking its signature or any digest; ``verify_digests=False`` leaves out
+    the digests of the entries (the one check that reads the whole APK).
     """
     meta = [n for n in zip.names if n.startswith("META-INF/") and "/" not in n[9:]]
     signature_files = {n[:-3].upper(): n for n in meta if n.upper().endswith(".SF")}
@@ -95,6 +98,8 @@ def read_v1(zip: ApkZip, *, verify: bool = True) -> V1Signing:
         for stem, name in sorted(signature_files.items())
         if stem not in paired and len(blocks) <= MAX_V1_SIGNERS
     )
+    if out.digests is not None and verify_digests and out.signers:
+        out.problems.extend(out.digests.entries())
     return V1Signing(
         bool(signature_files or blocks),
         tuple(out.signers),
@@ -107,6 +112,7 @@ class _V1Reader:
     def __init__(self, zip: ApkZip, *, verify: bool) -> None:
         self.zip = zip
         self.verify = verify
+        self.digests = JarDigests(zip, entry_limit=DEFAULT_ENTRY_LIMIT) if verify else None
         self.signers: list[Signer] = []
         self.claimed: set[int] = set()
         self.problems: list[str] = []
@@ -131,6 +137,8 @@ class _V1Reader:
             self.problems.append(f"The JAR signature {block}: {problem}.")
         if content is not None:
             self.claimed |= _claimed_schemes(content)
+            if self.digests is not None:
+                self.problems.extend(self.digests.signature_file(signature_file, content))
 
 
 def _block_certificates(
