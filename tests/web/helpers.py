@@ -11,6 +11,18 @@ from unstalk.feed.store import FeedStore
 
 BASE_URL = "http://127.0.0.1:8765"
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+"""Debian's chromium, with every background connection off and every name lookup refused."""
+
 _TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 

@@ -27,6 +27,7 @@ from unstalk.report.from_apk import report_from_apks
 from unstalk.report.from_network import report_from_network
 from unstalk.report.model import Report, load_report, report_json
 from unstalk.web.filekind import FileKind
+from unstalk.web.i18n import N_, Phrase
 from unstalk.web.jobs import Progress
 from unstalk.web.upload import SavedFile
 
@@ -68,7 +69,7 @@ def run_check(kind: FileKind, saved: SavedFile, checker: Checker, progress: Prog
     now = datetime.now(UTC)
     provenance = checker.feed.provenance
     if kind is FileKind.APK:
-        progress.step("Reading the app: its manifest, signatures and code.")
+        progress.step(Phrase(N_("Reading the app: its manifest, signatures and code.")))
         analysis = checker.analyser().analyse_path(saved.path)
         report = report_from_apks([analysis], created_at=now, feed=provenance)
     elif kind is FileKind.ANDROID:
@@ -79,14 +80,17 @@ def run_check(kind: FileKind, saved: SavedFile, checker: Checker, progress: Prog
 
 
 def _android(saved: SavedFile, checker: Checker, progress: Progress, now: datetime) -> Report:
-    progress.step("Reading the phone's data.", 0.1)
+    progress.step(Phrase(N_("Reading the phone's data.")), 0.1)
     acquisition = load_acquisition(saved.path)
     pulled = len(acquisition.apk_files)
-    progress.step(
-        f"Checking {len(acquisition.packages.value or ())} apps and the phone's settings"
-        + (f", and analysing {pulled} app files." if pulled else "."),
-        0.3,
-    )
+    apps = len(acquisition.packages.value or ())
+    if pulled:
+        text = N_(
+            "Checking {apps} apps and the phone's settings, and analysing {pulled} app files."
+        )
+    else:
+        text = N_("Checking {apps} apps and the phone's settings.")
+    progress.step(Phrase.of(text, apps=apps, pulled=pulled), 0.3)
     analyser = checker.analyser() if pulled else None
     result = check_acquisition(acquisition, checker.index, analyser=analyser)
     return report_from_android(
@@ -101,7 +105,7 @@ def _capture(saved: SavedFile, checker: Checker, progress: Progress, now: dateti
     def read(count: int) -> None:
         nonlocal done
         done += count
-        progress.step("Reading the network capture.", done / total)
+        progress.step(Phrase(N_("Reading the network capture.")), done / total)
 
     read(0)
     result = check_capture(

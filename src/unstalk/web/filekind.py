@@ -15,7 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from unstalk.android.importers import NotAnAcquisitionError, detect_format
-from unstalk.errors import Error, UsageError
+from unstalk.errors import Error
+from unstalk.web.i18n import N_, AppError
 
 _CAPTURE_MAGICS = (
     b"\xa1\xb2\xc3\xd4",
@@ -27,7 +28,7 @@ _CAPTURE_MAGICS = (
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
 
-WHAT_WE_READ = (
+WHAT_WE_READ = N_(
     "This page checks: an app file (.apk), an Android phone's data collected with AndroidQF or "
     "'unstalk android acquire' (.zip), an Android bugreport (.zip), or a network capture "
     "(.pcap, .pcapng, also gzip-compressed)."
@@ -41,7 +42,7 @@ class FileKind(StrEnum):
     CAPTURE = "capture"
 
 
-class UnknownFile(UsageError):
+class UnknownFile(AppError):
     """The upload is none of the kinds the app checks."""
 
 
@@ -51,14 +52,18 @@ def identify(path: Path, *, name: str) -> FileKind:
         with path.open("rb") as file:
             head = file.read(4)
     except OSError as e:
-        raise UsageError(f'The file "{name}" could not be read back ({e.strerror}).') from e
+        raise AppError(
+            N_('The file "{name}" could not be read back ({reason}).'), name=name, reason=e.strerror
+        ) from e
     if head in _CAPTURE_MAGICS or (head[:2] == _GZIP and _gzip_capture(path)):
         return FileKind.CAPTURE
     if head == _ZIP:
         return _zip_kind(path, name)
     if not head:
-        raise UnknownFile(f'The file "{name}" is empty.', advice=WHAT_WE_READ)
-    raise UnknownFile(f'unstalk cannot tell what kind of file "{name}" is.', advice=WHAT_WE_READ)
+        raise UnknownFile(N_('The file "{name}" is empty.'), advice=WHAT_WE_READ, name=name)
+    raise UnknownFile(
+        N_('unstalk cannot tell what kind of file "{name}" is.'), advice=WHAT_WE_READ, name=name
+    )
 
 
 def _gzip_capture(path: Path) -> bool:
@@ -75,8 +80,9 @@ def _zip_kind(path: Path, name: str) -> FileKind:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise UnknownFile(
-            f'"{name}" looks like a zip file but it is damaged or incomplete.',
-            advice="Copy the file again from where it came from, then upload the new copy.",
+            N_('"{name}" looks like a zip file but it is damaged or incomplete.'),
+            advice=N_("Copy the file again from where it came from, then upload the new copy."),
+            name=name,
         ) from e
     if "AndroidManifest.xml" in names:
         return FileKind.APK
@@ -84,8 +90,9 @@ def _zip_kind(path: Path, name: str) -> FileKind:
         detect_format(path)
     except NotAnAcquisitionError as e:
         raise UnknownFile(
-            f'"{name}" is a zip file, but neither an app nor an Android phone\'s data.',
+            N_('"{name}" is a zip file, but neither an app nor an Android phone\'s data.'),
             advice=WHAT_WE_READ,
+            name=name,
         ) from e
     except Error:
         # A recognised acquisition with its own problem: the check itself says what.

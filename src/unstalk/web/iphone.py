@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from unstalk.errors import DeviceError, UsageError
+from unstalk.errors import DeviceError
 from unstalk.ios.backup import read_backup
 from unstalk.ios.check import check_acquisition
 from unstalk.ios.device import Idevice
@@ -22,6 +22,7 @@ from unstalk.ios.model import IosAcquisition
 from unstalk.report.from_ios import report_from_ios
 from unstalk.report.model import Report
 from unstalk.web.filecheck import Checker, renamed
+from unstalk.web.i18n import N_, AppError, Phrase
 from unstalk.web.jobs import Progress
 
 IdeviceFactory = Callable[[], Idevice]
@@ -32,10 +33,13 @@ NO_PASSWORD = (
 )
 
 BACKUP_PLACES = (
-    ("A Mac (Finder)", "~/Library/Application Support/MobileSync/Backup/"),
-    ("Windows (iTunes or Apple Devices)", "%APPDATA%\\Apple Computer\\MobileSync\\Backup\\"),
-    ("Windows (iTunes from the Microsoft Store)", "%USERPROFILE%\\Apple\\MobileSync\\Backup\\"),
-    ("Linux (idevicebackup2)", "the folder given to idevicebackup2"),
+    (N_("A Mac (Finder)"), "~/Library/Application Support/MobileSync/Backup/"),
+    (N_("Windows (iTunes or Apple Devices)"), "%APPDATA%\\Apple Computer\\MobileSync\\Backup\\"),
+    (
+        N_("Windows (iTunes from the Microsoft Store)"),
+        "%USERPROFILE%\\Apple\\MobileSync\\Backup\\",
+    ),
+    (N_("Linux (idevicebackup2)"), N_("the folder given to idevicebackup2")),
 )
 """Where backups are made, for the page that asks for one."""
 
@@ -65,16 +69,19 @@ def backup_folder(text: str) -> Path:
     """The folder the advocate typed, checked before a check is started for it."""
     cleaned = text.strip().strip('"')
     if not cleaned:
-        raise UsageError(
-            "Type the folder of the backup.",
-            advice="It is a folder named with the phone's long identifier, in one of the places "
-            "listed on the page.",
+        raise AppError(
+            N_("Type the folder of the backup."),
+            advice=N_(
+                "It is a folder named with the phone's long identifier, in one of the places "
+                "listed on the page."
+            ),
         )
     folder = Path(cleaned).expanduser()
     if not folder.is_dir():
-        raise UsageError(
-            f"There is no folder {cleaned} on this computer.",
-            advice="Copy the folder's location from the file manager and paste it here.",
+        raise AppError(
+            N_("There is no folder {folder} on this computer."),
+            advice=N_("Copy the folder's location from the file manager and paste it here."),
+            folder=cleaned,
         )
     return folder
 
@@ -82,7 +89,7 @@ def backup_folder(text: str) -> Path:
 def check_backup(
     folder: Path, password: str | None, checker: Checker, progress: Progress
 ) -> Report:
-    progress.step("Reading the backup.", 0.2)
+    progress.step(Phrase(N_("Reading the backup.")), 0.2)
     acquisition = read_backup(folder, password=password or None)
     return _report(acquisition, checker, progress)
 
@@ -100,10 +107,11 @@ def check_live(
     folder.mkdir(parents=True, exist_ok=True)
 
     def step(text: str) -> None:
-        progress.step(f"{text.rstrip('.')}.")
+        # The steps come from libimobiledevice's side of unstalk, in English.
+        progress.step(Phrase(f"{text.rstrip('.')}."))
 
     def percent(done: int) -> None:
-        progress.step("Making a backup of the iPhone.", 0.9 * done / 100)
+        progress.step(Phrase(N_("Making a backup of the iPhone.")), 0.9 * done / 100)
 
     acquisition = read_phone(
         idevice,
@@ -119,7 +127,7 @@ def check_live(
 
 
 def _report(acquisition: IosAcquisition, checker: Checker, progress: Progress) -> Report:
-    progress.step("Checking the apps, profiles and settings.", 0.95)
+    progress.step(Phrase(N_("Checking the apps, profiles and settings.")), 0.95)
     result = check_acquisition(acquisition, checker.index)
     return report_from_ios(
         result,

@@ -23,16 +23,17 @@ from threading import Lock
 from typing import Generic, TypeVar
 
 from unstalk.errors import Error
+from unstalk.web.i18n import N_, AppError, Phrase
 
 _R = TypeVar("_R")
 
 _LOG = logging.getLogger(__name__)
 
-UNEXPECTED = (
+UNEXPECTED = N_(
     "Something went wrong inside unstalk while checking this. Nothing was concluded from it, "
     "so this is not a result."
 )
-UNEXPECTED_ADVICE = (
+UNEXPECTED_ADVICE = N_(
     "Try again. If it happens again, the terminal window where unstalk runs shows the details "
     "for whoever maintains unstalk; do not share the file itself."
 )
@@ -52,16 +53,16 @@ class Job(Generic[_R]):
 
     id: str
     session_id: str
-    subject: str
+    subject: Phrase
     """What is being checked, in words: ``the file "phone.zip"``."""
     state: JobState = JobState.QUEUED
-    step: str = "Waiting for the check before it to finish."
+    step: Phrase = Phrase(N_("Waiting for the check before this one to finish."))
     fraction: float | None = None
     """Share of the work done (0 to 1) when the check can tell."""
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     result: _R | None = None
-    error: str | None = None
-    advice: str | None = None
+    error: Phrase | None = None
+    advice: Phrase | None = None
 
 
 class Progress:
@@ -71,7 +72,7 @@ class Progress:
         self._job = job
         self._lock = lock
 
-    def step(self, text: str, fraction: float | None = None) -> None:
+    def step(self, text: Phrase, fraction: float | None = None) -> None:
         with self._lock:
             self._job.step = text
             self._job.fraction = None if fraction is None else min(max(fraction, 0.0), 1.0)
@@ -105,7 +106,7 @@ class JobRunner(Generic[_R]):
                 self._folders[session_id] = folder
             return folder
 
-    def submit(self, session_id: str, subject: str, work: Work[_R]) -> Job[_R]:
+    def submit(self, session_id: str, subject: Phrase, work: Work[_R]) -> Job[_R]:
         job: Job[_R] = Job(id=secrets.token_urlsafe(16), session_id=session_id, subject=subject)
         with self._lock:
             self._jobs[job.id] = job
@@ -151,29 +152,32 @@ class JobRunner(Generic[_R]):
         progress = Progress(job, self._lock)
         with self._lock:
             job.state = JobState.RUNNING
-            job.step = "Starting the check."
+            job.step = Phrase(N_("Starting the check."))
         try:
             result = work(progress)
+        except AppError as e:
+            self._finish(job, error=e.phrase, advice=e.advice_phrase)
         except Error as e:
+            # Errors from deep inside the checks are worded in English only.
             message, _, advice = e.diagnostics().partition("\n")
-            self._finish(job, error=message, advice=advice or None)
+            self._finish(job, error=Phrase(message), advice=Phrase(advice) if advice else None)
         except Exception:
             # The traceback goes to the terminal only; the page gets plain words.
             _LOG.exception("check %s failed", job.id)
-            self._finish(job, error=UNEXPECTED, advice=UNEXPECTED_ADVICE)
+            self._finish(job, error=Phrase(UNEXPECTED), advice=Phrase(UNEXPECTED_ADVICE))
         else:
             with self._lock:
                 job.result = result
                 job.state = JobState.DONE
                 job.fraction = 1.0
-                job.step = "Finished."
+                job.step = Phrase(N_("Finished."))
         finally:
             with self._lock:
                 self._futures.pop(job.id, None)
 
-    def _finish(self, job: Job[_R], *, error: str, advice: str | None) -> None:
+    def _finish(self, job: Job[_R], *, error: Phrase, advice: Phrase | None) -> None:
         with self._lock:
             job.state = JobState.FAILED
             job.error = error
             job.advice = advice
-            job.step = "Could not finish."
+            job.step = Phrase(N_("Could not finish."))

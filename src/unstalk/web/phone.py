@@ -26,6 +26,7 @@ from unstalk.report.i18n import translator
 from unstalk.report.model import NotCheckedItem, Report
 from unstalk.report.texts import headline
 from unstalk.web.filecheck import Checker, renamed
+from unstalk.web.i18n import N_, Phrase
 from unstalk.web.jobs import Progress
 
 AdbFactory = Callable[[], Adb]
@@ -52,7 +53,7 @@ def phone_status(adb: Adb) -> PhoneStatus:
         message, _, advice = e.diagnostics().partition("\n")
         return PhoneStatus(problem=message, advice=advice or None)
     # choose_device only returns a phone in the "device" state, which ``ready`` already took.
-    return PhoneStatus(problem="No phone is ready to check.")
+    return PhoneStatus(problem=N_("No phone is ready to check."))
 
 
 def check_phone(
@@ -70,7 +71,7 @@ def check_phone(
     def show(event: ProgressEvent) -> None:
         # Collecting is most of the wait; checking afterwards takes seconds.
         share = 0.9 * event.done / event.total if event.total else None
-        progress.step(f"Reading the phone: {event.label}.", share)
+        progress.step(Phrase.of(N_("Reading the phone: {step}."), step=event.label), share)
 
     lost: DeviceLostError | None = None
     try:
@@ -84,7 +85,7 @@ def check_phone(
         )
     except DeviceLostError as e:
         lost = e
-    progress.step("Checking what was read from the phone.", 0.9)
+    progress.step(Phrase(N_("Checking what was read from the phone.")), 0.9)
     acquisition = load_acquisition(folder)
     analyser = checker.analyser() if acquisition.apk_files else None
     result = check_acquisition(acquisition, checker.index, analyser=analyser, at=started)

@@ -5,22 +5,13 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from unstalk.errors import UsageError
 from unstalk.report import safety
 from unstalk.report.html import render_html
-from unstalk.report.i18n import translator
+from unstalk.report.i18n import LANGUAGE_NAMES, translator
 from unstalk.report.model import Report, report_json
 from unstalk.report.texts import EVIDENCE_WORDS
 from unstalk.report.view import localise
-
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "Français",
-    "es": "Español",
-    "de": "Deutsch",
-    "pt_BR": "Português (Brasil)",
-}
-"""The report languages, each named in its own language."""
+from unstalk.web.i18n import N_, AppError
 
 _MEDIA = {
     "html": ("text/html; charset=utf-8", "html"),
@@ -29,16 +20,17 @@ _MEDIA = {
 }
 
 
-def report_context(report: Report, *, download_action: str, from_case: bool) -> dict[str, object]:
-    """What ``report.html`` needs to show ``report`` (in English, the app's language)."""
-    tr = translator("en")
+def report_context(
+    report: Report, *, download_action: str, from_case: bool, lang: str
+) -> dict[str, object]:
+    """What ``report.html`` needs to show ``report`` in ``lang``, the language of the page."""
+    tr = translator(lang)
     return {
-        "title": "What the check found",
+        "title": N_("What the check found"),
         "nav": "cases" if from_case else "check",
         "v": localise(report, tr),
         "safety": safety,
         "evidence_words": {k.value: tr.gettext(w) for k, w in EVIDENCE_WORDS.items()},
-        "languages": LANGUAGE_NAMES.items(),
         "download_action": download_action,
         "from_case": from_case,
     }
@@ -47,9 +39,9 @@ def report_context(report: Report, *, download_action: str, from_case: bool) -> 
 async def report_file(report: Report, fmt: str, lang: str) -> Response:
     """``report`` as a file to save: HTML, PDF or JSON, in ``lang``."""
     if fmt not in _MEDIA or lang not in LANGUAGE_NAMES:
-        raise UsageError(
-            "This kind of report or language is not available.",
-            advice="Go back to the results and choose from the lists.",
+        raise AppError(
+            N_("This kind of report or language is not available."),
+            advice=N_("Go back to the results and choose from the lists."),
         )
     media, suffix = _MEDIA[fmt]
     body = await run_in_threadpool(_render, report, fmt, lang)

@@ -13,6 +13,7 @@ from unstalk.feed.detect import detect_kinds, lookup
 from unstalk.feed.index import FeedIndex, Match
 from unstalk.feed.model import FamilyType, IndicatorKind, Role
 from unstalk.models import Severity
+from unstalk.web.i18n import N_, Phrase
 
 MAX_VALUES = 1000
 """Values looked up from one form; the rest are reported as not checked."""
@@ -69,7 +70,7 @@ class LookupResult:
     unmatched: tuple[Unmatched, ...]
     withdrawn: tuple[Hit, ...] = ()
     """Values that match only indicators the feed has since withdrawn."""
-    not_checked: tuple[str, ...] = ()
+    not_checked: tuple[Phrase, ...] = ()
     """Lines that were not looked up (too long, or past the limit), with the reason."""
     file: CheckedFile | None = None
 
@@ -79,13 +80,13 @@ class LookupResult:
         return tuple(value for value in self.checked if value in seen)
 
 
-def parse_values(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def parse_values(text: str) -> tuple[tuple[str, ...], tuple[Phrase, ...]]:
     """Split a textarea into distinct values, one per line.
 
     Returns the values to look up and plain notes about lines left out.
     """
     values: list[str] = []
-    notes: list[str] = []
+    notes: list[Phrase] = []
     seen: set[str] = set()
     for line in text.splitlines():
         value = line.strip()
@@ -93,9 +94,12 @@ def parse_values(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             continue
         seen.add(value)
         if len(value) > MAX_VALUE_LENGTH:
-            notes.append(f"A line of {len(value)} characters was too long to be one value.")
+            too_long = N_("A line of {length} characters was too long to be one value.")
+            notes.append(Phrase.of(too_long, length=len(value)))
         elif len(values) >= MAX_VALUES:
-            notes.append(f"Only the first {MAX_VALUES} values were checked.")
+            notes.append(
+                Phrase.of(N_("Only the first {limit} values were checked."), limit=MAX_VALUES)
+            )
             break
         else:
             values.append(value)
@@ -112,7 +116,7 @@ def _hit(entered: str, match: Match) -> Hit:
         kind=match.indicator.kind,
         role=match.indicator.role,
         indicator=match.indicator.value,
-        source=match.indicator.source or "the feed",
+        source=match.indicator.source or N_("the feed"),
         severity=match.severity,
         sample_app=sample_app,
     )
@@ -132,7 +136,7 @@ def look_up(
     index: FeedIndex,
     values: Iterable[str],
     *,
-    not_checked: tuple[str, ...] = (),
+    not_checked: tuple[Phrase, ...] = (),
     file: CheckedFile | None = None,
 ) -> LookupResult:
     """Look every value up in the index and in its withdrawn indicators."""

@@ -18,7 +18,8 @@ from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from unstalk.web.sessions import CSRF_FIELD, SESSION_COOKIE, SessionStore
+from unstalk.web.i18n import N_, negotiate
+from unstalk.web.sessions import CSRF_FIELD, SESSION_COOKIE, Session, SessionStore
 from unstalk.web.views import render_html
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,11 @@ class Refused(Exception):
 
     @classmethod
     def csrf(cls) -> Refused:
-        return cls(403, "forbidden.html", "This form has expired")
+        return cls(403, "forbidden.html", N_("This form has expired"))
 
     @classmethod
     def too_large(cls) -> Refused:
-        return cls(413, "too_large.html", "Too much at once")
+        return cls(413, "too_large.html", N_("Too much at once"))
 
 
 def host_name(header: str) -> str:
@@ -132,8 +133,11 @@ class GuardMiddleware:
                     headers[name] = value
             await send(message)
 
-        if not host_allowed(Headers(scope=scope).get("host"), self.allowed_hosts):
-            page = render_html("refused_host.html", {"title": "Address not accepted"}, 400)
+        headers = Headers(scope=scope)
+        lang = negotiate(headers.get("accept-language"))
+        if not host_allowed(headers.get("host"), self.allowed_hosts):
+            title = N_("Address not accepted")
+            page = render_html("refused_host.html", {"title": title}, 400, lang=lang)
             await _send_response(page, scope, receive, send_with_headers)
             return
         try:
@@ -143,8 +147,15 @@ class GuardMiddleware:
             log.exception("unexpected error while answering %s", scope.get("path"))
             if started:
                 raise
-            page = render_html("error.html", {"title": "Something went wrong", "message": ""}, 500)
+            context = {"title": N_("Something went wrong"), "message": ""}
+            page = render_html("error.html", context, 500, lang=_chosen(scope) or lang)
             await _send_response(page, scope, receive, send_with_headers)
+
+
+def _chosen(scope: Scope) -> str | None:
+    """The language chosen in the request's session, once the session middleware ran."""
+    session = scope.get("state", {}).get("session")
+    return session.lang if isinstance(session, Session) else None
 
 
 class CsrfMiddleware:
@@ -189,7 +200,10 @@ class CsrfMiddleware:
         try:
             receive = await self._checked_receive(scope, headers, receive)
         except Refused as refusal:
-            page = render_html(refusal.template, {"title": refusal.title}, refusal.status)
+            lang = session.lang or negotiate(headers.get("accept-language"))
+            # The token lets the header's language chooser work on the refusal page too.
+            context = {"title": refusal.title, "csrf_token": self.store.csrf_token(session)}
+            page = render_html(refusal.template, context, refusal.status, lang=lang)
             await _send_response(page, scope, receive, send_with_cookie)
             return
         await self.app(scope, receive, send_with_cookie)

@@ -35,6 +35,8 @@ class Session:
     last_result: LookupResult | None = field(default=None, repr=False)
     open_case: tuple[str, CaseContent] | None = field(default=None, repr=False)
     """A kept case opened with its passphrase: its id and content, until quick exit."""
+    lang: str | None = None
+    """The language chosen with the chooser; until then the browser's preference counts."""
 
 
 class SessionStore:

@@ -20,7 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from unstalk.errors import UsageError
+from unstalk.web.i18n import N_, AppError
 from unstalk.web.results import CheckedFile
 from unstalk.web.security import Refused
 from unstalk.web.sessions import CSRF_FIELD
@@ -40,14 +40,15 @@ _MAX_TOKEN = 256
 _MAX_NAME = 255
 
 
-class UploadTooLarge(UsageError):
+class UploadTooLarge(AppError):
     """The uploaded file is over the size limit."""
 
 
 def too_large(limit: int) -> UploadTooLarge:
     return UploadTooLarge(
-        f"The file is larger than {limit // (1024 * 1024)} MB, the most this page accepts.",
-        advice="Phone apps are much smaller than this. Check that you chose the right file.",
+        N_("The file is larger than {mb} MB, the most this page accepts."),
+        advice=N_("Phone apps are much smaller than this. Check that you chose the right file."),
+        mb=limit // (1024 * 1024),
     )
 
 
@@ -172,7 +173,7 @@ async def _receive(request: Request, parts: _Parts, *, advice: str) -> None:
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
-        raise UsageError("The file did not arrive as a form upload.", advice=advice)
+        raise AppError(N_("The file did not arrive as a form upload."), advice=advice)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > parts.limit + _FORM_OVERHEAD:
         raise too_large(parts.limit)
@@ -182,16 +183,16 @@ async def _receive(request: Request, parts: _Parts, *, advice: str) -> None:
             parser.write(chunk)
         parser.finalize()
     except (MultipartParseError, ClientDisconnect) as e:
-        raise UsageError("The file did not arrive complete.", advice=advice) from e
+        raise AppError(N_("The file did not arrive complete."), advice=advice) from e
     parts.check_token()
     if not parts.complete:
-        raise UsageError("The file did not arrive complete.", advice=advice)
+        raise AppError(N_("The file did not arrive complete."), advice=advice)
     if not parts.filename:
-        raise UsageError(
-            "No file was chosen.",
-            advice="Press 'Choose file', pick the file, then press the button below it.",
+        raise AppError(
+            N_("No file was chosen."),
+            advice=N_("Press 'Choose file', pick the file, then press the button below it."),
         )
 
 
-_RETRY = "Go back to the look-up page and choose the file again."
-_RETRY_CHECK = "Go back to the check page and choose the file again."
+_RETRY = N_("Go back to the look-up page and choose the file again.")
+_RETRY_CHECK = N_("Go back to the check page and choose the file again.")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from unstalk.web.i18n import N_, Phrase
 from unstalk.web.phone import check_phone, phone_status
 from unstalk.web.views import context_of, render_page, session_of
 
@@ -23,7 +24,7 @@ async def connect(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     app = context_of(request)
     status = await run_in_threadpool(phone_status, app.adb())
-    context = {"title": "Check an Android phone", "nav": "check", "status": status}
+    context = {"title": N_("Check an Android phone"), "nav": "check", "status": status}
     return render_page(request, "android.html", context)
 
 
@@ -46,7 +47,7 @@ async def start(request: Request) -> Response:
     checker = app.checker
     job = app.jobs.submit(
         session.id,
-        f"the phone {chosen.name}",
+        Phrase.of(N_("the phone {name}"), name=chosen.name),
         lambda progress: check_phone(
             adb, folder, checker, progress, serial=chosen.serial, pull_apks=pull_apks
         ),

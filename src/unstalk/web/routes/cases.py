@@ -9,12 +9,14 @@ from starlette.datastructures import FormData
 
 from unstalk.cases import CaseContent, CaseError, CaseStore
 from unstalk.cases.store import MIN_PASSPHRASE, RETENTION_DAYS
-from unstalk.errors import UsageError
+from unstalk.report.i18n import translator
 from unstalk.report.model import Report
+from unstalk.report.view import localise
+from unstalk.web.i18n import N_, AppError, Phrase
 from unstalk.web.jobs import JobState
 from unstalk.web.reportpage import report_context, report_file
 from unstalk.web.sessions import SESSION_COOKIE
-from unstalk.web.views import context_of, render_page, session_of
+from unstalk.web.views import context_of, language_of, render_page, session_of
 
 router = APIRouter()
 
@@ -26,7 +28,7 @@ def _to_start() -> RedirectResponse:
     return RedirectResponse("/", status_code=303)
 
 
-def _finished_reports(request: Request) -> list[tuple[str, Report]]:
+def _finished_reports(request: Request) -> list[tuple[Phrase, Report]]:
     jobs = context_of(request).jobs.of_session(session_of(request).id)
     return [
         (job.subject, job.result)
@@ -37,7 +39,7 @@ def _finished_reports(request: Request) -> list[tuple[str, Report]]:
 
 def _end_page(request: Request, status: int = 200, **extra: object) -> Response:
     context: dict[str, object] = {
-        "title": "Finish",
+        "title": N_("Finish"),
         "nav": "end",
         "reports": _finished_reports(request),
         "store": context_of(request).cases is not None,
@@ -67,7 +69,7 @@ async def delete_everything(request: Request) -> Response:
 
 @router.get("/ended", response_model=None)
 async def ended(request: Request) -> Response:
-    return render_page(request, "ended.html", {"title": "Everything was deleted", "nav": ""})
+    return render_page(request, "ended.html", {"title": N_("Everything was deleted"), "nav": ""})
 
 
 def _text(form: FormData, name: str) -> str:
@@ -87,9 +89,9 @@ async def keep(request: Request) -> Response:
     passphrase, again = _text(form, "passphrase"), _text(form, "passphrase_again")
     reports = tuple(report for _, report in _finished_reports(request))
     if not reports:
-        return _end_page(request, 400, problem="There is no finished check to keep.")
+        return _end_page(request, 400, problem=N_("There is no finished check to keep."))
     if passphrase != again:
-        return _end_page(request, 400, problem="The two passphrases are not the same.")
+        return _end_page(request, 400, problem=N_("The two passphrases are not the same."))
     days = _text(form, "keep_days")
     content = CaseContent(notes=_text(form, "notes")[:MAX_NOTES], reports=reports)
     try:
@@ -100,16 +102,16 @@ async def keep(request: Request) -> Response:
         message, _, advice = e.diagnostics().partition("\n")
         return _end_page(request, 400, problem=f"{message} {advice}".strip())
     app.jobs.discard_session(session.id)
-    context = {"title": "The case is kept", "nav": "end", "case_id": case_id, "days": days}
+    context = {"title": N_("The case is kept"), "nav": "end", "case_id": case_id, "days": days}
     return render_page(request, "case_kept.html", context)
 
 
 def _store(request: Request) -> CaseStore:
     store = context_of(request).cases
     if store is None:
-        raise UsageError(
-            "Keeping cases is turned off in this app.",
-            advice="Whoever starts unstalk can turn it on with 'unstalk serve --case-store'.",
+        raise AppError(
+            N_("Keeping cases is turned off in this app."),
+            advice=N_("Whoever starts unstalk can turn it on with 'unstalk serve --case-store'."),
         )
     return store
 
@@ -149,7 +151,14 @@ async def case_page(request: Request, case_id: str) -> Response:
     content = _opened(request, case_id)
     if content is None:
         return RedirectResponse("/cases", status_code=303)
-    context = {"title": f"Case {case_id}", "nav": "cases", "case_id": case_id, "case": content}
+    tr = translator(language_of(request))
+    context = {
+        "title": N_("Kept case"),
+        "nav": "cases",
+        "case_id": case_id,
+        "case": content,
+        "headlines": [localise(report, tr).headline for report in content.reports],
+    }
     return render_page(request, "case.html", context)
 
 
@@ -159,18 +168,20 @@ async def case_report(request: Request, case_id: str, number: int) -> Response:
     if content is None or not 0 <= number < len(content.reports):
         return RedirectResponse("/cases", status_code=303)
     action = f"/cases/{case_id}/reports/{number}/file"
-    context = report_context(content.reports[number], download_action=action, from_case=True)
+    context = report_context(
+        content.reports[number], download_action=action, from_case=True, lang=language_of(request)
+    )
     return render_page(request, "report.html", context)
 
 
 @router.get("/cases/{case_id}/reports/{number}/file", response_model=None)
 async def case_report_file(
-    request: Request, case_id: str, number: int, format: str = "html", lang: str = "en"
+    request: Request, case_id: str, number: int, format: str = "html", lang: str | None = None
 ) -> Response:
     content = _opened(request, case_id)
     if content is None or not 0 <= number < len(content.reports):
         return RedirectResponse("/cases", status_code=303)
-    return await report_file(content.reports[number], format, lang)
+    return await report_file(content.reports[number], format, lang or language_of(request))
 
 
 @router.post("/cases/{case_id}/delete", response_model=None)
@@ -181,7 +192,9 @@ async def delete_case(request: Request, case_id: str) -> Response:
     store = _store(request)
     form = await request.form()
     if _text(form, "confirm") != "yes":
-        problem = f"Tick the box to confirm that case {case_id} should be deleted."
+        problem = Phrase.of(
+            N_("Tick the box to confirm that case {case_id} should be deleted."), case_id=case_id
+        )
         return _cases_page(request, store, 400, problem=problem)
     store.delete(case_id)
     if _opened(request, case_id) is not None:
@@ -191,7 +204,7 @@ async def delete_case(request: Request, case_id: str) -> Response:
 
 def _cases_page(request: Request, store: CaseStore, status: int = 200, **extra: object) -> Response:
     context: dict[str, object] = {
-        "title": "Kept cases",
+        "title": N_("Kept cases"),
         "nav": "cases",
         "cases": store.cases(),
         "problem": None,

@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from unstalk.report.model import Report
 from unstalk.web.filecheck import run_check
 from unstalk.web.filekind import identify
+from unstalk.web.i18n import N_, Phrase
 from unstalk.web.jobs import Job, JobState
 from unstalk.web.reportpage import report_context, report_file
 from unstalk.web.upload import save_upload
-from unstalk.web.views import context_of, render_page, session_of
+from unstalk.web.views import context_of, language_of, render_page, session_of
 
 router = APIRouter(prefix="/check")
 
@@ -35,7 +36,7 @@ async def choose(request: Request) -> Response:
         return _to_start()
     app = context_of(request)
     context = {
-        "title": "Check a phone or a file",
+        "title": N_("Check a phone or a file"),
         "nav": "check",
         "limit_mb": app.max_upload_bytes // (1024 * 1024),
         "jobs": app.jobs.of_session(session.id),
@@ -63,7 +64,7 @@ async def check_file(request: Request) -> Response:
         raise
     job = app.jobs.submit(
         session.id,
-        f'the file "{saved.name}"',
+        Phrase.of(N_('the file "{name}"'), name=saved.name),
         lambda progress: run_check(kind, saved, app.checker, progress),
     )
     return RedirectResponse(f"/check/jobs/{job.id}", status_code=303)
@@ -79,15 +80,18 @@ async def job_page(request: Request, job_id: str) -> Response:
         return _to_start()
     job = _job_or_none(request, job_id)
     if job is None:
-        missing = {"title": "Check not found", "nav": "check"}
+        missing = {"title": N_("Check not found"), "nav": "check"}
         return render_page(request, "job_missing.html", missing, status=404)
     if job.state is JobState.DONE and job.result is not None:
         found = report_context(
-            job.result, download_action=f"/check/jobs/{job.id}/report", from_case=False
+            job.result,
+            download_action=f"/check/jobs/{job.id}/report",
+            from_case=False,
+            lang=language_of(request),
         )
         return render_page(request, "report.html", found)
     running = job.state in (JobState.QUEUED, JobState.RUNNING)
-    title = "Checking" if running else "The check could not finish"
+    title = N_("Checking") if running else N_("The check could not finish")
     context: dict[str, object] = {
         "title": title,
         "nav": "check",
@@ -99,13 +103,13 @@ async def job_page(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/report", response_model=None)
 async def download(
-    request: Request, job_id: str, format: str = "html", lang: str = "en"
+    request: Request, job_id: str, format: str = "html", lang: str | None = None
 ) -> Response:
     """The finished check's report as a file to keep, in the language asked for."""
     if not session_of(request).consented:
         return _to_start()
     job = _job_or_none(request, job_id)
     if job is None or job.result is None:
-        missing = {"title": "Check not found", "nav": "check"}
+        missing = {"title": N_("Check not found"), "nav": "check"}
         return render_page(request, "job_missing.html", missing, status=404)
-    return await report_file(job.result, format, lang)
+    return await report_file(job.result, format, lang or language_of(request))

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from unstalk.web.i18n import N_, Phrase
 from unstalk.web.iphone import BACKUP_PLACES, backup_folder, check_backup, check_live, iphone_status
 from unstalk.web.views import context_of, render_page, session_of
 
@@ -28,7 +29,7 @@ async def choose(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     status = await run_in_threadpool(iphone_status, context_of(request).idevice())
     context = {
-        "title": "Check an iPhone",
+        "title": N_("Check an iPhone"),
         "nav": "check",
         "status": status,
         "places": BACKUP_PLACES,
@@ -54,7 +55,7 @@ async def live(request: Request) -> Response:
     checker = app.checker
     job = app.jobs.submit(
         session.id,
-        "the iPhone plugged in",
+        Phrase.of(N_("the iPhone plugged in")),
         lambda progress: check_live(
             idevice, folder, checker, progress, udid=udid, password=password
         ),
@@ -74,7 +75,7 @@ async def backup(request: Request) -> Response:
     checker = app.checker
     job = app.jobs.submit(
         session.id,
-        f"the iPhone backup in {folder.name}",
+        Phrase.of(N_("the iPhone backup in {folder}"), folder=folder.name),
         lambda progress: check_backup(folder, password, checker, progress),
     )
     return RedirectResponse(f"/check/jobs/{job.id}", status_code=303)

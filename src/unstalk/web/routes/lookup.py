@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from unstalk.web.i18n import N_
 from unstalk.web.results import MAX_VALUES, look_up, parse_values
 from unstalk.web.upload import hash_upload
 from unstalk.web.views import context_of, render_page, session_of
@@ -24,7 +25,7 @@ def _to_start() -> RedirectResponse:
 
 def _form_page(request: Request, status: int = 200, **extra: object) -> Response:
     context: dict[str, object] = {
-        "title": "Look something up",
+        "title": N_("Look something up"),
         "nav": "lookup",
         "limit_mb": context_of(request).max_upload_bytes // (1024 * 1024),
         "max_values": MAX_VALUES,
@@ -74,5 +75,5 @@ async def results(request: Request) -> Response:
     result = session_of(request).last_result
     if result is None:
         return RedirectResponse("/lookup", status_code=303)
-    context = {"title": "What the look-up found", "nav": "lookup", "result": result}
+    context = {"title": N_("What the look-up found"), "nav": "lookup", "result": result}
     return render_page(request, "results.html", context)

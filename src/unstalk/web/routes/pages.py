@@ -6,9 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from unstalk.feed.model import IndicatorKind, Role
+from unstalk.web.i18n import LANGUAGES, N_
 from unstalk.web.sessions import SESSION_COOKIE
 from unstalk.web.views import (
     EXIT_PATH,
+    LANG_PATH,
     NEUTRAL_EXIT_URL,
     context_of,
     render_page,
@@ -25,7 +27,7 @@ CONSENT_VALUE = "yes"
 
 @router.get("/", response_class=HTMLResponse)
 async def start(request: Request) -> HTMLResponse:
-    context = {"title": "Before you start", "nav": "start", "missing_consent": False}
+    context = {"title": N_("Before you start"), "nav": "start", "missing_consent": False}
     return render_page(request, "start.html", context)
 
 
@@ -33,7 +35,7 @@ async def start(request: Request) -> HTMLResponse:
 async def accept(request: Request) -> Response:
     form = await request.form()
     if form.get("consent") != CONSENT_VALUE:
-        context = {"title": "Before you start", "nav": "start", "missing_consent": True}
+        context = {"title": N_("Before you start"), "nav": "start", "missing_consent": True}
         return render_page(request, "start.html", context, status=400)
     session_of(request).consented = True
     return RedirectResponse("/check", status_code=303)
@@ -53,7 +55,7 @@ async def about(request: Request) -> HTMLResponse:
         for row in (rows if isinstance(rows, list) else [])
     ]
     context = {
-        "title": "About the indicators",
+        "title": N_("About the indicators"),
         "nav": "about",
         "summary": summary,
         "indicator_rows": indicator_rows,
@@ -63,6 +65,23 @@ async def about(request: Request) -> HTMLResponse:
         "licence_url": CC_BY_4,
     }
     return render_page(request, "about.html", context)
+
+
+def _local_path(value: object) -> str:
+    """Where to go back to: a path of this app only, never another site."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
+
+
+@router.post(LANG_PATH, response_model=None)
+async def choose_language(request: Request) -> Response:
+    """Remember the language chosen in the header for this session, then show the same page."""
+    form = await request.form()
+    chosen = form.get("lang")
+    if isinstance(chosen, str) and chosen in LANGUAGES:
+        session_of(request).lang = chosen
+    return RedirectResponse(_local_path(form.get("next")), status_code=303)
 
 
 @router.get(EXIT_PATH)
