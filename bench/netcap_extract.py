@@ -5,9 +5,10 @@ Run: ``python bench/netcap_extract.py [--packets 1000000] [--format pcap|pcapng]
 
 In one run, on one file written by ``bench/pcapgen.py`` (a phone's traffic mix):
 
-- **unstalk**: a fresh Python process runs ``read_capture`` and feeds every packet to
-  ``Extractor``, then counts the DNS question names, TLS and QUIC SNIs and HTTP Hosts it
-  found. Its peak memory is the process's own high-water mark (``VmHWM`` in
+- **unstalk**: a fresh Python process runs ``scan_capture`` (what ``unstalk check pcap``
+  runs: the capture reader and the extractor in one pass, with the short cut for flows
+  no longer inspected), then counts the DNS question names, TLS and QUIC SNIs and HTTP
+  Hosts it found. Its peak memory is the process's own high-water mark (``VmHWM`` in
   /proc/self/status, the interpreter and imports included).
 - **tshark**: ``tshark -n -r FILE -o tcp.reassemble_out_of_order:TRUE -d
   udp.port==443,quic -d tcp.port==5228,tls -T fields -e dns.qry.name -e
@@ -117,16 +118,12 @@ def run_measured(command: Sequence[str], stdout: int) -> tuple[float, float, int
 
 def worker(path: Path) -> None:
     """Extract from ``path`` and print what was found, the time taken and the peak memory."""
-    from unstalk.netcap.extract import Extractor
-    from unstalk.netcap.reader import read_capture
+    from unstalk.netcap.scan import scan_capture
 
     started = time.perf_counter()
-    extractor = Extractor()
-    with read_capture(path) as capture:
-        for packet in capture:
-            extractor.add(packet)
-        summary = capture.summary()
-    result = extractor.finish()
+    with path.open("rb") as stream:
+        scan = scan_capture(stream, path=str(path))
+    summary, result = scan.summary, scan.extraction
     found: dict[str, Frames] = {name: {} for name in FIELDS}
     _note(found["dns"], ((r.name, r.number) for r in result.dns))
     _note(found["sni"], ((h.sni, h.number) for h in result.tls if h.sni))

@@ -25,7 +25,8 @@ from tests.netcap.gen.pcap_writer import (
 )
 from unstalk.errors import CaptureError
 from unstalk.netcap.model import CaptureSummary
-from unstalk.netcap.parsers.capture import CHUNK, MAX_FRAME
+from unstalk.netcap.parsers.capture import MAX_FRAME
+from unstalk.netcap.parsers.readbuffer import CHUNK
 from unstalk.netcap.reader import iter_packets
 
 T0 = 1_700_000_000_123_456_789

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unstalk.errors import CaptureError
 from unstalk.feed.allowlist import AllowList
@@ -19,10 +20,12 @@ from unstalk.feed.index import FeedIndex
 from unstalk.feed.model import FamilyType
 from unstalk.models import Severity
 from unstalk.netcap.detect import detect
-from unstalk.netcap.extract import Extractor
 from unstalk.netcap.findings import IndicatorRef, NetworkFinding, Observation, Observations
 from unstalk.netcap.model import CaptureSummary, FlowKey
-from unstalk.netcap.reader import iter_packets
+from unstalk.netcap.scan import scan_capture
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 SCHEMA = "unstalk.network-check/1"
 NOTHING_FOUND = "No known stalkerware traffic found by these checks."
@@ -108,12 +111,9 @@ def check_capture(
             f"{path}: cannot open the capture file ({e.strerror or e}).",
             advice="Check the file name and that you are allowed to read it.",
         ) from e
-    with _CountingReader(raw, progress) as stream, iter_packets(stream, path=str(path)) as reader:
-        extractor = Extractor()
-        for packet in reader:
-            extractor.add(packet)
-        summary = reader.summary()
-    extraction = extractor.finish()
+    with _CountingReader(raw, progress) as stream:
+        scan = scan_capture(stream, path=str(path))
+    summary, extraction = scan.summary, scan.extraction
     observations = Observations(extraction.flows, extraction.dns, extraction.tls, extraction.http)
     detection = detect(observations, index, allowlist=allowlist)
     malformed = tuple(sorted(extraction.malformed.items(), key=lambda item: (-item[1], item[0])))
@@ -145,6 +145,12 @@ class _CountingReader(io.BufferedReader):
         if self._progress is not None and data:
             self._progress(len(data))
         return data
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        count = super().readinto(buffer)
+        if self._progress is not None and count:
+            self._progress(count)
+        return count
 
 
 def _capture_limits(summary: CaptureSummary, malformed: tuple[tuple[str, int], ...]) -> list[str]:

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from unstalk.netcap import flowstate as fs
+from unstalk.netcap.dnsnames import DnsBook
 from unstalk.netcap.flowstate import FlowState, Seen, StreamLimitError, TcpStream
 from unstalk.netcap.model import (
     DnsRecord,
@@ -30,7 +31,7 @@ from unstalk.netcap.model import (
     TlsHello,
     Transport,
 )
-from unstalk.netcap.parsers import dns, http, quic, tls
+from unstalk.netcap.parsers import http, quic, tls
 
 __all__ = ["Extraction", "Extractor"]
 
@@ -45,22 +46,19 @@ DNS_STREAM_TOTAL = 1 << 20
 MAX_OPEN_STREAMS = 4096
 """Flows holding buffered bytes at once; the oldest is dropped past this."""
 MAX_HTTP_REQUESTS = 32
-MAX_NAMES_PER_ADDRESS = 16
 DNS_UDP_PORTS = frozenset({53, 5353, 5355})
 DNS_TCP_PORT = 53
-DNS_CACHE_SIZE = 4096
-DNS_CACHE_MESSAGE = 1500
-"""Longest DNS message whose parse is cached: the cache holds a few MiB at most."""
 
 _SYN = 0x02
 _ACK = 0x10
 _U16 = struct.Struct("!H")
 _UNREADABLE = (ValueError, IndexError, struct.error)
 _QUIC_VERSIONS = {quic.QUIC_V1: 1, quic.QUIC_V2: 2}
+# Enum members read through the class cost a lookup each time: these are read per packet.
+_TCP, _UDP = Transport.TCP, Transport.UDP
 
 _Entry = tuple[FlowState, bool]
 _TableKey = tuple[str, int, str, int, Transport]
-_ParsedDns = tuple[dns.DnsMessage, tuple[tuple[str, str], ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +81,19 @@ class Extractor:
         self._table: dict[_TableKey, _Entry] = {}
         self._flows: list[Flow] = []
         self._open: dict[FlowState, None] = {}
-        self._dns: list[DnsRecord] = []
         self._tls: list[TlsHello] = []
         self._http: list[HttpRequest] = []
         self._malformed: Counter[str] = Counter()
-        self._resolved: dict[str, list[tuple[float, str]]] = {}
-        self._dns_cache: dict[bytes, _ParsedDns] = {}
+        self._dns = DnsBook(self._malformed)
+        self.reopened = 0
+        """Connections started anew on a known 5-tuple (port reuse) so far."""
 
-    def add(self, packet: Packet) -> None:
-        """Account for one packet and inspect it if its flow still needs it."""
+    def add(self, packet: Packet) -> tuple[FlowState, bool]:
+        """Account for one packet and inspect it if its flow still needs it.
+
+        Returns the flow's state and whether the packet came from the flow's client,
+        so that a caller can keep them for the flow's next packets (see :meth:`skim`).
+        """
         key = (packet.src, packet.src_port, packet.dst, packet.dst_port, packet.transport)
         entry = self._table.get(key)
         if entry is None:
@@ -113,6 +115,29 @@ class Extractor:
             except _UNREADABLE:
                 self._malformed[f"{packet.transport}.unreadable"] += 1
                 self._stop(state)
+        return entry
+
+    def skim(self, state: FlowState, from_client: bool, *, udp: bool, empty: bool) -> bool:
+        """Do what :meth:`add` would do, counters apart, for a packet with nothing to read.
+
+        Returns False, having done nothing, when the packet must go to :meth:`add`.
+        Packets with nothing to read: those of a flow no longer inspected; an HTTP
+        server's, and the client's without payload (HTTP is read on the client's side
+        only); and, using up a packet of the flow's inspection budget, other TCP
+        packets without payload and a QUIC server's datagrams. ``empty``: a TCP packet
+        without payload. A SYN must go to :meth:`add`: it may start a new connection.
+        """
+        if not state.inspect:
+            return True
+        kind = state.kind
+        if kind == fs.HTTP:
+            return not from_client or empty
+        if not (empty or (udp and kind != fs.DNS and not from_client)):
+            return False
+        state.budget -= 1
+        if state.budget < 0:
+            self._stop(state)
+        return True
 
     def finish(self) -> Extraction:
         """Name the flows and return everything found."""
@@ -122,12 +147,12 @@ class Extractor:
             self._stop(state)
         for flow in self._flows:
             if flow.name is None:
-                flow.name = self._resolved_name(flow.key.server, flow.first_seen)
+                flow.name = self._dns.name_for(flow.key.server, flow.first_seen)
                 if flow.name is not None:
                     flow.name_source = NameSource.DNS
         return Extraction(
             flows=tuple(self._flows),
-            dns=tuple(self._dns),
+            dns=tuple(self._dns.records),
             tls=tuple(self._tls),
             http=tuple(self._http),
             malformed=dict(self._malformed),
@@ -147,10 +172,10 @@ class Extractor:
             flow_key, timestamp, timestamp, timestamps=[timestamp], first_number=packet.number
         )
         kind, budget = fs.UNKNOWN, fs.BUDGET[fs.UNKNOWN]
-        if transport is Transport.UDP:
+        if transport is _UDP:
             kind = fs.DNS if sport in DNS_UDP_PORTS or dport in DNS_UDP_PORTS else fs.QUIC
             budget = fs.BUDGET[kind]
-        elif transport is Transport.TCP and DNS_TCP_PORT in (sport, dport):
+        elif transport is _TCP and DNS_TCP_PORT in (sport, dport):
             kind, budget = fs.DNS, fs.BUDGET_TCP_DNS
         state = FlowState(flow, kind, budget)
         self._flows.append(flow)
@@ -164,6 +189,7 @@ class Extractor:
         if not from_client or packet.tcp_flags & _ACK or state.isn == packet.tcp_seq:
             return entry
         self._stop(state)
+        self.reopened += 1
         return self._open_flow(key, packet)
 
     def _stop(self, state: FlowState) -> None:
@@ -176,26 +202,22 @@ class Extractor:
             self._malformed["streams.too-many-open"] += 1
             self._stop(next(iter(self._open)))
 
-    def _resolved_name(self, address: str, before: float) -> str | None:
-        for timestamp, name in reversed(self._resolved.get(address, ())):
-            if timestamp <= before:
-                return name
-        return None
-
     # -- inspection ----------------------------------------------------------------
 
     def _inspect(self, state: FlowState, from_client: bool, packet: Packet) -> None:
         if state.kind == fs.HTTP and not (from_client and packet.payload):
             # HTTP is read on the client's side only: a long answer, and the client's ACKs
-            # for it, must not use up the budget before the next keep-alive request.
+            # for it, must not use up the budget before the next keep-alive request
+            # (skim does the same).
             return
         state.budget -= 1
         if state.budget < 0:
             self._stop(state)
-        elif packet.transport is Transport.TCP:
+        elif packet.transport is _TCP:
             self._inspect_tcp(state, from_client, packet)
         elif state.kind == fs.DNS:
-            self._dns_message(bytes(packet.payload), packet, Transport.UDP)
+            seen = (packet.number, packet.timestamp)
+            self._dns.message(bytes(packet.payload), seen, packet.src, packet.dst, _UDP)
         elif from_client:
             self._inspect_quic(state, packet)
 
@@ -287,7 +309,8 @@ class Extractor:
             size = _U16.unpack_from(buf)[0] + 2
             if len(buf) < size:
                 break
-            self._dns_message(bytes(buf[2:size]), packet, Transport.TCP)
+            seen = (packet.number, packet.timestamp)
+            self._dns.message(bytes(buf[2:size]), seen, packet.src, packet.dst, _TCP)
             stream.consumed(size)
             state.dns_total += size
         if state.dns_total > DNS_STREAM_TOTAL or len(buf) > stream.limit:
@@ -321,63 +344,6 @@ class Extractor:
         for offset, fragment in quic.crypto_frames(initial.payload):
             grew = crypto.add(offset, fragment) or grew
         return tls.parse_handshake(crypto.data) if grew else None
-
-    def _parsed_dns(self, data: bytes) -> _ParsedDns | None:
-        """The message, its ``(name, qtype name)`` questions and all it answers, or None."""
-        # Phones repeat the same questions (and get the same answers) over and over; only
-        # the 2-byte ID differs and nothing here reads it, so the rest keys a cache.
-        key = data[2:]
-        parsed = self._dns_cache.get(key)
-        if parsed is not None:
-            return parsed
-        try:
-            message = dns.parse_message(data)
-        except dns.DnsFormatError as e:
-            self._malformed[f"dns.{e.reason}"] += 1
-            return None
-        answers = tuple(v for a in message.answers for v in (*a.names, *a.addresses))
-        questions = tuple((name, dns.qtype_name(qtype)) for name, qtype in message.questions)
-        parsed = (message, questions, answers)
-        if len(data) <= DNS_CACHE_MESSAGE:
-            if len(self._dns_cache) >= DNS_CACHE_SIZE:
-                self._dns_cache.clear()
-            self._dns_cache[key] = parsed
-        return parsed
-
-    def _dns_message(self, data: bytes, packet: Packet, transport: Transport) -> None:
-        parsed = self._parsed_dns(data)
-        if parsed is None:
-            return
-        message, questions, answers = parsed
-        if message.response:
-            client, server = packet.dst, packet.src
-        else:
-            client, server = packet.src, packet.dst
-        for name, qtype in questions:
-            self._dns.append(
-                DnsRecord(
-                    number=packet.number,
-                    timestamp=packet.timestamp,
-                    client=client,
-                    server=server,
-                    name=name,
-                    qtype=qtype,
-                    answers=answers,
-                    transport=transport,
-                    response=message.response,
-                )
-            )
-        if message.response and message.questions:
-            self._remember(message.questions[0][0], message.answers, packet.timestamp)
-
-    def _remember(self, name: str, answers: tuple[dns.DnsAnswer, ...], timestamp: float) -> None:
-        """Map each answered address to the name the client asked for (not a CNAME target)."""
-        for answer in answers:
-            for address in answer.addresses:
-                names = self._resolved.setdefault(address, [])
-                names.append((timestamp, name))
-                if len(names) > MAX_NAMES_PER_ADDRESS:
-                    del names[0]
 
     # -- observations --------------------------------------------------------------
 

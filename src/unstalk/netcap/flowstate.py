@@ -35,6 +35,7 @@ BUDGET = {UNKNOWN: 64, DNS: 1 << 62, QUIC: 16}
 """Packets of a flow looked at before giving up on it (DNS over UDP: all of them)."""
 BUDGET_TCP_DNS = 4096
 
+_OTHER = Transport.OTHER
 _SYN = 0x02
 _ACK = 0x10
 _MOD = 1 << 32
@@ -144,7 +145,7 @@ class FlowState:
         self.flow = flow
         self.kind = kind
         self.budget = budget
-        self.inspect = flow.key.transport is not Transport.OTHER
+        self.inspect = flow.key.transport is not _OTHER
         self.isn: int | None = None
         """Sequence number of the client's SYN, to tell port reuse from retransmission."""
         self.server_isn: int | None = None

@@ -67,9 +67,13 @@ class NameSource(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DnsRecord:
-    """One DNS question with the answers seen for it."""
+    """One DNS question with the answers seen for it.
+
+    Not frozen, for the reason :class:`Packet` is not: a capture holds tens of
+    thousands of them. Treat it as read-only all the same.
+    """
 
     number: int
     timestamp: float

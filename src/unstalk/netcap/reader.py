@@ -51,6 +51,35 @@ _PSEUDO_DECODERS: dict[int, Decoder] = {
     LINK_CUSTOM: _constant(SKIP_CUSTOM),
     LINK_JOURNAL: _constant(SKIP_JOURNAL),
 }
+_ALL_DECODERS = {**DECODERS, **_PSEUDO_DECODERS}
+
+
+def decoder_for(link_type: int) -> Decoder:
+    """The decoder for a record's link type; pseudo and unknown types decode to a skip reason."""
+    return _ALL_DECODERS.get(link_type) or _constant(unsupported_link_reason(link_type))
+
+
+def summarise(
+    records: RecordReader,
+    skipped: dict[str, int],
+    span: tuple[float | None, float | None],
+    partial: int,
+) -> CaptureSummary:
+    """The summary of a capture read through ``records``: what was read and what was skipped."""
+    counts = tuple(sorted(skipped.items(), key=lambda item: (-item[1], item[0])))
+    return CaptureSummary(
+        path=records.path,
+        format=records.format,
+        link_types=tuple(records.link_types),
+        packets=records.frames,
+        first_timestamp=span[0],
+        last_timestamp=span[1],
+        skipped=SkippedPackets(counts),
+        truncated=records.truncated,
+        truncated_reason=records.truncated_reason,
+        partial_packets=partial,
+        compressed=records.compressed,
+    )
 
 
 class CaptureReader:
@@ -64,7 +93,6 @@ class CaptureReader:
     def __init__(self, stream: BinaryIO, *, path: str, owns_stream: bool = False) -> None:
         self._stream = stream
         self._owns_stream = owns_stream
-        self._path = path
         self._records = RecordReader(stream, path=path)
         self._skipped: dict[str, int] = {}
         self._partial = 0
@@ -96,7 +124,6 @@ class CaptureReader:
 
     def _decode(self) -> Generator[Packet, None, None]:
         skipped = self._skipped
-        decoders = {**DECODERS, **_PSEUDO_DECODERS}
         current_link: int | None = None
         decode = _constant("")
         number = partial = 0
@@ -110,9 +137,7 @@ class CaptureReader:
                     first = timestamp
                 if link_type != current_link:
                     current_link = link_type
-                    decode = decoders.get(link_type) or _constant(
-                        unsupported_link_reason(link_type)
-                    )
+                    decode = decoder_for(link_type)
                 if orig_len > len(frame):
                     partial += 1
                 try:
@@ -132,21 +157,7 @@ class CaptureReader:
 
     def summary(self) -> CaptureSummary:
         """What was read: frame count, skipped frames by reason, link types, time span."""
-        records = self._records
-        counts = tuple(sorted(self._skipped.items(), key=lambda item: (-item[1], item[0])))
-        return CaptureSummary(
-            path=self._path,
-            format=records.format,
-            link_types=tuple(records.link_types),
-            packets=records.frames,
-            first_timestamp=self._first,
-            last_timestamp=self._last,
-            skipped=SkippedPackets(counts),
-            truncated=records.truncated,
-            truncated_reason=records.truncated_reason,
-            partial_packets=self._partial,
-            compressed=records.compressed,
-        )
+        return summarise(self._records, self._skipped, (self._first, self._last), self._partial)
 
 
 def iter_packets(stream: BinaryIO, *, path: str) -> CaptureReader:

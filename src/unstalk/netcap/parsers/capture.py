@@ -1,10 +1,10 @@
 """Capture containers: classic pcap and pcapng, plain or gzip-compressed, read as a stream.
 
 The readers yield raw records ``(link_type, timestamp, orig_len, frame)`` where
-``frame`` is a memoryview into the current read buffer. The buffer is an
-immutable ``bytes`` object replaced (never resized) when it runs dry, so a view
-stays valid for as long as someone holds it, and memory use depends on the
-largest record, not on the file size.
+``frame`` is a memoryview into the current read buffer. The buffer is replaced
+(never resized or overwritten) when it runs dry, so a view stays valid for as
+long as someone holds it, and memory use depends on the largest record, not on
+the file size.
 
 Damage is reported, not raised, once reading has started: the reader stops,
 sets :attr:`RecordReader.truncated` and explains why in
@@ -15,16 +15,13 @@ raises :class:`~unstalk.errors.CaptureError`.
 from __future__ import annotations
 
 import gzip
-import io
 import struct
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from unstalk.errors import CaptureError
+from unstalk.netcap.parsers.readbuffer import Chunk, ReadBuffer, Replay
 
-CHUNK = 1 << 20
-"""Bytes read from the stream at a time."""
 MAX_FRAME = 262_144
 """Largest frame accepted (Wireshark's limit for ordinary link types)."""
 MAX_BLOCK = 16 << 20
@@ -32,6 +29,8 @@ MAX_BLOCK = 16 << 20
 
 Record = tuple[int, float, int, memoryview]
 """``(link_type, timestamp, orig_len, frame)`` as stored in the capture."""
+PcapLayout = tuple[struct.Struct, int, int, float]
+"""A classic pcap file's record header, its size, the link type and the timestamp divisor."""
 LINK_UNDECLARED = -1
 """Pseudo link type of a pcapng packet naming an interface the file never declared."""
 LINK_DAMAGED = -2
@@ -68,76 +67,6 @@ _NOT_A_CAPTURE = "This file is not a packet capture (pcap or pcapng)"
 _SAVE_AS = "Save the capture from Wireshark or tcpdump as pcap or pcapng and try again."
 
 
-class _Replay:
-    """A readable stream that first returns bytes already read from another stream."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
-
-    def seek(self, offset: int, /) -> int:
-        # gzip only seeks to rewind, which reading straight through never does.
-        raise io.UnsupportedOperation("the capture stream is read once, front to back")
-
-    def read(self, size: int = -1, /) -> bytes:
-        if self._head:
-            if size < 0:
-                data, self._head = self._head + self._stream.read(), b""
-                return data
-            data, self._head = self._head[:size], self._head[size:]
-            return data
-        return self._stream.read(size)
-
-
-class _Buffer:
-    """Bytes of the stream from an absolute offset, refilled in chunks."""
-
-    __slots__ = ("data", "eof", "error", "pos", "read", "start")
-
-    def __init__(self, read: Callable[[int], bytes]) -> None:
-        self.read = read
-        self.data = b""
-        self.pos = 0
-        self.start = 0
-        """Absolute stream offset of ``data[0]``."""
-        self.eof = False
-        self.error = ""
-
-    def fill(self, need: int) -> bool:
-        """Make ``need`` bytes available from ``pos``; False when the stream ends first."""
-        have = len(self.data) - self.pos
-        if have >= need:
-            return True
-        parts = [self.data[self.pos :]]
-        # Let go of the old chunk before reading the next, so at most two are held.
-        self.data = b""
-        target = max(need, CHUNK)
-        while have < target and not self.eof:
-            chunk = self._read(target - have)
-            if not chunk:
-                self.eof = True
-                break
-            parts.append(chunk)
-            have += len(chunk)
-        self.start += self.pos
-        self.data = b"".join(parts)
-        self.pos = 0
-        return have >= need
-
-    def _read(self, size: int) -> bytes:
-        try:
-            return self.read(size)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-            self.error = f"the compressed data is damaged or cut short ({e})"
-            return b""
-        except OSError as e:
-            raise CaptureError(f"Reading the capture failed: {e.strerror or e}") from e
-
-    @property
-    def offset(self) -> int:
-        return self.start + self.pos
-
-
 class RecordReader:
     """Records of one capture stream; the attributes describe what was read so far."""
 
@@ -147,20 +76,28 @@ class RecordReader:
         if head.startswith(_GZIP_MAGIC):
             # read1 hands over each decompressed piece at once, so a damaged
             # stream loses nothing that came before the damage.
-            self._buffer = _Buffer(gzip.GzipFile(fileobj=_Replay(head, stream), mode="rb").read1)
+            gzipped = gzip.GzipFile(fileobj=Replay(head, stream), mode="rb")
+            self._buffer = ReadBuffer(gzipped.readinto1)
             self.compressed = True
         else:
-            self._buffer = _Buffer(_Replay(head, stream).read)
+            self._buffer = ReadBuffer(Replay(head, stream).readinto)
             self.compressed = False
         self.format = ""
         self.link_types: list[int] = []
         self.truncated = False
         self.truncated_reason = ""
         self.frames = 0
+        self.pcap_layout: PcapLayout | None = None
+        """Set for classic pcap, so a caller can walk its records in place (see ``buffer``)."""
         self._records = self._open()
 
     def __iter__(self) -> Iterator[Record]:
         return self._records
+
+    @property
+    def buffer(self) -> ReadBuffer:
+        """The read buffer; ``data[pos:]`` is what the record iterator has not consumed."""
+        return self._buffer
 
     def _fail(self, message: str, advice: str = _SAVE_AS) -> CaptureError:
         return CaptureError(f"{self.path}: {message}" if self.path else message, advice=advice)
@@ -168,7 +105,7 @@ class RecordReader:
     def _open(self) -> Iterator[Record]:
         buf = self._buffer
         buf.fill(4)
-        magic = buf.data[:4]
+        magic = bytes(buf.data[:4])
         if buf.error and len(magic) < 4:
             raise self._fail(f"{_NOT_A_CAPTURE}: {buf.error}")
         if not magic:
@@ -187,7 +124,8 @@ class RecordReader:
                 )
         raise self._fail(_NOT_A_CAPTURE)
 
-    def _stop(self, reason: str) -> None:
+    def stop(self, reason: str) -> None:
+        """Record that reading ended early, and why (a damaged stream's own error wins)."""
         self.truncated = True
         self.truncated_reason = self._buffer.error or reason
 
@@ -206,7 +144,8 @@ class RecordReader:
         link_type = network & 0xFFFF
         self.link_types = [link_type]
         buf.pos = 24
-        return self._pcap_records(struct.Struct(order + "IIII"), rec_size, link_type, scale)
+        self.pcap_layout = (struct.Struct(order + "IIII"), rec_size, link_type, scale)
+        return self._pcap_records(*self.pcap_layout)
 
     def _pcap_records(
         self, header: struct.Struct, rec_size: int, link_type: int, scale: float
@@ -220,13 +159,13 @@ class RecordReader:
                 buf.pos = pos
                 if not buf.fill(rec_size):
                     if len(buf.data) - buf.pos or buf.error:
-                        self._stop(f"the file ends inside the header of frame {self.frames + 1}")
+                        self.stop(f"the file ends inside the header of frame {self.frames + 1}")
                     return
                 data, pos = buf.data, buf.pos
                 view, end = memoryview(data), len(data)
             sec, frac, caplen, orig = unpack(data, pos)
             if caplen > MAX_FRAME:
-                self._stop(
+                self.stop(
                     f"frame {self.frames + 1} claims {caplen} bytes, more than any real frame: "
                     "the file is damaged from there on and the rest was not read"
                 )
@@ -236,7 +175,7 @@ class RecordReader:
             if pos > end:
                 buf.pos = start - rec_size
                 if not buf.fill(rec_size + caplen):
-                    self._stop(f"the file ends inside frame {self.frames + 1}")
+                    self.stop(f"the file ends inside frame {self.frames + 1}")
                     return
                 data, start = buf.data, buf.pos + rec_size
                 view, end = memoryview(data), len(data)
@@ -260,7 +199,7 @@ class RecordReader:
         if buf.fill(need):
             return True
         if len(buf.data) - buf.pos or buf.error:
-            self._stop(f"{problem} at byte {buf.offset}")
+            self.stop(f"{problem} at byte {buf.offset}")
         return False
 
     def _pcapng(self) -> Iterator[Record]:
@@ -289,7 +228,7 @@ class RecordReader:
                 or (section.u32.unpack_from(data, pos + length - 4)[0] != length)
             ):
                 buf.pos = pos
-                self._stop(
+                self.stop(
                     f"damaged block (length {length}) at byte {buf.offset}; "
                     "the rest of the file was not read"
                 )
@@ -330,14 +269,14 @@ class _Section:
 
     @classmethod
     def starting_at(
-        cls, reader: RecordReader, data: bytes, pos: int, last_timestamp: float
+        cls, reader: RecordReader, data: Chunk, pos: int, last_timestamp: float
     ) -> _Section:
         """The section whose header block starts at ``pos`` (its byte-order magic decides)."""
         section = cls(reader, "<" if data[pos + 8 : pos + 12] == _BOM_LE else ">")
         section.last_timestamp = last_timestamp
         return section
 
-    def block(self, block_type: int, data: bytes, pos: int, length: int) -> Record | None:
+    def block(self, block_type: int, data: Chunk, pos: int, length: int) -> Record | None:
         if block_type == 6:
             return self._enhanced(data, pos, length)
         if block_type == 3:
@@ -350,7 +289,7 @@ class _Section:
             return _NOT_PACKETS[block_type], self.last_timestamp, 0, memoryview(b"")
         return None
 
-    def _interface(self, data: bytes, pos: int, length: int) -> None:
+    def _interface(self, data: Chunk, pos: int, length: int) -> None:
         if length < 20:
             # Keep the interface numbering; its packets count as damaged.
             self.clocks.append((LINK_DAMAGED, 1, 0))
@@ -369,16 +308,16 @@ class _Section:
         if link_type not in self.reader.link_types:
             self.reader.link_types.append(link_type)
 
-    def _options(self, data: bytes, pos: int, end: int) -> Iterator[tuple[int, bytes]]:
+    def _options(self, data: Chunk, pos: int, end: int) -> Iterator[tuple[int, bytes]]:
         while pos + 4 <= end:
             code, size = self.option.unpack_from(data, pos)
             if code == 0 or pos + 4 + size > end:
                 return
-            yield code, data[pos + 4 : pos + 4 + size]
+            yield code, bytes(data[pos + 4 : pos + 4 + size])
             pos += 4 + (size + 3) // 4 * 4
 
     def _record(
-        self, if_id: int, high: int, low: int, orig: int, data: bytes, start: int, stop: int
+        self, if_id: int, high: int, low: int, orig: int, data: Chunk, start: int, stop: int
     ) -> Record:
         if if_id >= len(self.clocks):
             return LINK_UNDECLARED, self.last_timestamp, orig, memoryview(data)[start:stop]
@@ -387,7 +326,7 @@ class _Section:
         self.last_timestamp = ts
         return link_type, ts, orig, memoryview(data)[start:stop]
 
-    def _enhanced(self, data: bytes, pos: int, length: int) -> Record | None:
+    def _enhanced(self, data: Chunk, pos: int, length: int) -> Record | None:
         if length < 32:
             return self._damaged()
         if_id, high, low, caplen, orig = self.epb.unpack_from(data, pos + 8)
@@ -395,7 +334,7 @@ class _Section:
             return self._damaged()
         return self._record(if_id, high, low, orig, data, pos + 28, pos + 28 + caplen)
 
-    def _obsolete(self, data: bytes, pos: int, length: int) -> Record | None:
+    def _obsolete(self, data: Chunk, pos: int, length: int) -> Record | None:
         if length < 32:
             return self._damaged()
         if_id, _drops, high, low, caplen, orig = self.pb.unpack_from(data, pos + 8)
@@ -403,7 +342,7 @@ class _Section:
             return self._damaged()
         return self._record(if_id, high, low, orig, data, pos + 28, pos + 28 + caplen)
 
-    def _simple(self, data: bytes, pos: int, length: int) -> Record | None:
+    def _simple(self, data: Chunk, pos: int, length: int) -> Record | None:
         if length < 16:
             return self._damaged()
         orig = self.u32.unpack_from(data, pos + 8)[0]

@@ -1,0 +1,145 @@
+"""``scan_capture`` gives exactly what the packet reader feeding the extractor gives.
+
+The short cut (counters updated in place for flows no longer inspected) must
+never change a flow, an observation, a skip count or the summary, whatever the
+capture holds: every link type, IPv4 and IPv6, VLAN tags, fragments, records
+split across read chunks, damaged files and a port reused for a new connection.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.netcap.gen import app_scenarios as scenarios
+from tests.netcap.gen import frames as F
+from tests.netcap.gen.app_payloads import client_hello, tls_records
+from tests.netcap.gen.scenarios import (
+    PHONE_V4,
+    SERVER_V4,
+    Scenario,
+    mixed_traffic,
+    several_interfaces,
+)
+from unstalk.netcap.extract import Extraction, Extractor
+from unstalk.netcap.model import CaptureSummary, NameSource
+from unstalk.netcap.parsers import readbuffer
+from unstalk.netcap.reader import iter_packets
+from unstalk.netcap.scan import scan_capture
+
+LINK_TYPES = (
+    F.LINKTYPE_ETHERNET,
+    F.LINKTYPE_RAW,
+    F.LINKTYPE_LINUX_SLL,
+    F.LINKTYPE_LINUX_SLL2,
+    F.LINKTYPE_NULL,
+)
+
+
+def _reference(data: bytes) -> tuple[CaptureSummary, Extraction]:
+    extractor = Extractor()
+    with iter_packets(io.BytesIO(data), path="phone.pcap") as reader:
+        for packet in reader:
+            extractor.add(packet)
+        summary = reader.summary()
+    return summary, extractor.finish()
+
+
+def _assert_same(data: bytes) -> Extraction:
+    scan = scan_capture(io.BytesIO(data), path="phone.pcap")
+    summary, extraction = _reference(data)
+    assert scan.summary == summary
+    assert scan.extraction == extraction
+    return scan.extraction
+
+
+def _file(scenario: Scenario, suffix: str, tmp_path: Path) -> bytes:
+    return scenario.write(tmp_path / f"capture{suffix}").read_bytes()
+
+
+@pytest.mark.parametrize("suffix", [".pcap", ".pcapng", ".pcap.gz"])
+@pytest.mark.parametrize("layout", [(False, ()), (True, ()), (False, (43,))])
+def test_phone_traffic_gives_the_same_flows_and_names(
+    layout: tuple[bool, tuple[int, ...]], suffix: str, tmp_path: Path
+) -> None:
+    ipv6, vlans = layout
+    built = scenarios.combined_capture(ipv6=ipv6, vlans=vlans)
+    result = _assert_same(_file(built.scenario, suffix, tmp_path))
+    assert sorted(r.name for r in result.dns) == sorted(built.dns)
+    assert sorted(h.sni for h in result.tls if h.sni) == sorted(built.sni)
+
+
+@pytest.mark.parametrize("link_type", LINK_TYPES)
+@pytest.mark.parametrize("suffix", [".pcap", ".pcapng"])
+def test_every_link_and_header_shape_gives_the_same_result(
+    link_type: int, suffix: str, tmp_path: Path
+) -> None:
+    scenario = mixed_traffic(link_type)
+    # Repeat the traffic, so that its flows are known (and done with) the second time.
+    for frame in list(scenario.frames):
+        scenario.add(frame.data)
+    _assert_same(_file(scenario, suffix, tmp_path))
+
+
+def test_records_split_across_read_chunks_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(readbuffer, "CHUNK", 97)
+    built = scenarios.combined_capture(vlans=(5,))
+    _assert_same(_file(built.scenario, ".pcap", tmp_path))
+
+
+def test_several_interfaces_and_custom_blocks_give_the_same_result() -> None:
+    _assert_same(several_interfaces())
+
+
+@pytest.mark.parametrize("cut", [24 + 8, 24 + 16 + 30, -7])
+def test_a_file_cut_short_is_reported_as_the_reader_reports_it(cut: int, tmp_path: Path) -> None:
+    data = _file(scenarios.combined_capture().scenario, ".pcap", tmp_path)
+    scan = scan_capture(io.BytesIO(data[:cut]), path="phone.pcap")
+    assert scan.summary.truncated
+    assert (scan.summary, scan.extraction) == _reference(data[:cut])
+
+
+def test_a_damaged_length_stops_reading_as_the_reader_does(tmp_path: Path) -> None:
+    data = bytearray(_file(scenarios.combined_capture().scenario, ".pcap", tmp_path))
+    data[24 + 8 : 24 + 12] = (1 << 30).to_bytes(4, "little")  # frame 1 claims 1 GiB
+    scan = scan_capture(io.BytesIO(bytes(data)), path="phone.pcap")
+    assert "claims" in scan.summary.truncated_reason
+    assert (scan.summary, scan.extraction) == _reference(bytes(data))
+
+
+def _connection(scenario: Scenario, sni: str, isn: int) -> None:
+    session = scenario.tcp_session(PHONE_V4, 50123, SERVER_V4, 443)
+    session.client_seq = isn
+    session.handshake()
+    session.client_send(tls_records(client_hello(sni)))
+    session.server_send(b"\x16\x03\x03" + b"s" * 5000)
+    session.client_send(b"\x17\x03\x03" + b"c" * 3000)
+    session.close()
+
+
+def test_a_port_reused_for_a_new_connection_starts_a_new_flow(tmp_path: Path) -> None:
+    scenario = Scenario("reuse")
+    _connection(scenario, "first.example", 1000)
+    _connection(scenario, "second.example", 900_000)
+    result = _assert_same(_file(scenario, ".pcap", tmp_path))
+    assert [(f.name, f.name_source) for f in result.flows] == [
+        ("first.example", NameSource.SNI),
+        ("second.example", NameSource.SNI),
+    ]
+    assert sum(f.packets for f in result.flows) == len(scenario.frames)
+
+
+def test_damaged_bytes_anywhere_give_the_same_result(tmp_path: Path) -> None:
+    built = scenarios.combined_capture(ipv6=True, vlans=(9,))
+    clean = _file(built.scenario, ".pcap", tmp_path)
+    rng = random.Random(6)
+    for _ in range(40):
+        data = bytearray(clean)
+        for position in rng.sample(range(24, len(data)), 25):
+            data[position] = rng.randrange(256)
+        _assert_same(bytes(data))
