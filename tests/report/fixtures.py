@@ -35,6 +35,7 @@ from tests.android.folder_loader import bundled_feed, bundled_index
 from tests.android.gen_acquisition import planted_from_feed, store_apps, write_acquisition
 from tests.apk.builder.apk import build_apk
 from tests.apk.builder.benign_apps import BENIGN
+from tests.apk.builder.corpus import APPS
 from tests.apk.builder.spy_apps import COVERT, FEED_LISTED
 from tests.ios.gen import Scenario, scenarios, write_backup
 from tests.netcap.phone_captures import checkin_capture, stalkerware_capture
@@ -48,6 +49,7 @@ from unstalk.ios.check import result_dict as ios_dict
 from unstalk.netcap.check import check_capture
 from unstalk.netcap.check import result_dict as network_dict
 from unstalk.report.convert import report_from_bytes
+from unstalk.report.from_apk import report_from_apks
 from unstalk.report.model import Report, json_schema, report_json
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -129,6 +131,15 @@ def ios_json() -> bytes:
     data["source"] = "case-2/backup"
     data["feed"] = dict(FEED)
     return json.dumps(data).encode()
+
+
+def corpus_report() -> Report:
+    """The report of every app of the synthetic APK corpus, as ``unstalk scan apk`` makes it."""
+    analyser = Analyser(bundled_feed(), index=bundled_index())
+    analyses = [
+        analyser.analyse_bytes(build_apk(app), path=f"apks/{app.package}.apk") for app in APPS
+    ]
+    return report_from_apks(analyses, created_at=CREATED, feed=bundled_feed().provenance)
 
 
 SOURCES = {"android": android_json, "network": network_json, "apk": apk_json, "ios": ios_json}

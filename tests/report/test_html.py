@@ -151,6 +151,9 @@ def test_text_from_a_result_file_cannot_inject_markup(reports: dict[str, Report]
 
 
 def test_sentences_without_a_translation_are_marked_english(reports: dict[str, Report]) -> None:
-    html = render_html(reports["apk"], "fr")
-    assert '<span lang="en">Needs a closer look: the code contains addresses' in html
+    apps = reports["apk"].apps
+    unknown = apps[0].model_copy(update={"summary": "A verdict no catalog knows. Not at all."})
+    report = reports["apk"].model_copy(update={"apps": (unknown, *apps[1:])})
+    html = render_html(report, "fr")
+    assert '<span lang="en">A verdict no catalog knows. Not at all.</span>' in html
     assert "Ce qui a été trouvé" in html

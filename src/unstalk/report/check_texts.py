@@ -11,6 +11,7 @@ the checks' own constants against this list, so a reworded check shows up there.
 
 from __future__ import annotations
 
+from unstalk.report.criteria_texts import CRITERIA_TEMPLATES, CRITERIA_WORDS
 from unstalk.report.i18n import N_
 from unstalk.report.ios_texts import IOS_TEMPLATES, IOS_WORDS
 
@@ -316,6 +317,7 @@ WORDS = (
     N_("APK file hash"),
     N_("package name and signing certificate"),
     *IOS_WORDS,
+    *CRITERIA_WORDS,
 )
 """Words the checks put inside their sentences, translated when they fill a placeholder."""
 
@@ -326,5 +328,6 @@ TEMPLATES = (
     *LIMITS,
     *REPORT_SENTENCES,
     *IOS_TEMPLATES,
+    *CRITERIA_TEMPLATES,
     *WORDS,
 )

@@ -10,11 +10,13 @@ device "clean": the best answer is "no known stalkerware found by these checks".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from unstalk.models import Severity
 from unstalk.report.check_texts import TEMPLATES, WORDS
+from unstalk.report.criteria_texts import LIST_AND
 from unstalk.report.i18n import N_, Translator
 from unstalk.report.model import AppVerdict, ChecklistStatus, EvidenceKind, Kind, Outcome, Summary
 
@@ -71,55 +73,174 @@ class Said:
     lang: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A template cut at its names: the fixed texts around them, and the names in order.
+
+    Matching looks for each fixed text after the last in one pass, so it takes time in
+    proportion to the text whatever the text holds: a regular expression with several
+    open names could backtrack for ever on a hostile one.
+    """
+
+    template: str
+    fixed: tuple[str, ...]
+    names: tuple[str, ...]
+
+    def match(self, text: str) -> dict[str, str] | None:
+        head, tail = self.fixed[0], self.fixed[-1]
+        end = len(text) - len(tail)
+        if end < len(head) or not text.startswith(head) or not text.endswith(tail):
+            return None
+        values: dict[str, str] = {}
+        at = len(head)
+        for name, after in zip(self.names, (*self.fixed[1:-1], None), strict=True):
+            stop = end if after is None else text.find(after, at + 1, end)
+            value = text[at:stop]
+            if stop < 0 or not value or values.setdefault(name, value) != value:
+                return None
+            at = stop + len(after or "")
+        return values
+
+
 @cache
-def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """A pattern per template with names in it; one without names is looked up as it is."""
-    patterns: list[tuple[re.Pattern[str], str]] = []
+def _compiled() -> tuple[_Pattern, ...]:
+    """A pattern per template with names in it; one without names is looked up as it is.
+
+    The template with the most fixed text comes first: where two match, as "It can
+    monitor through: {labels}." and its longer form do, the longer one is meant.
+    """
+    patterns = []
     for template in TEMPLATES:
         parts = re.split(r"\{(\w+)\}", template)
-        if len(parts) == 1:
-            continue
-        seen: set[str] = set()
-        pieces = []
-        for i, part in enumerate(parts):
-            if i % 2 == 0:
-                pieces.append(re.escape(part))
-            elif part in seen:
-                # A name said twice in a sentence is the same name both times.
-                pieces.append(f"(?P={part})")
-            else:
-                seen.add(part)
-                pieces.append(f"(?P<{part}>.+?)")
-        patterns.append((re.compile("".join(pieces), re.DOTALL), template))
-    return tuple(patterns)
+        if len(parts) > 1:
+            patterns.append(_Pattern(template, tuple(parts[::2]), tuple(parts[1::2])))
+    return tuple(sorted(patterns, key=lambda p: -sum(len(f) for f in p.fixed)))
 
 
 def names_in(text: str) -> dict[str, str]:
     """The names that fill ``text``'s template (``{"family": "X"}``); empty when none matches."""
-    for pattern, _template in _compiled():
-        found = pattern.fullmatch(text)
+    if len(text) > MAX_TEXT:
+        return {}
+    for pattern in _compiled():
+        found = pattern.match(text)
         if found is not None:
-            return found.groupdict()
+            return found
     return {}
 
 
 def say(text: str, tr: Translator) -> Said:
-    """``text`` (a check's English sentence) in ``tr``'s language, when a template knows it."""
+    """``text`` (a check's English sentence) in ``tr``'s language, when a template knows it.
+
+    A text no single template covers (a verdict summary made of several sentences)
+    is translated sentence by sentence; it stays English, marked so, when any
+    sentence is unknown, so a reader never gets half a translation.
+    """
     if tr.lang == "en" or not text:
         return Said(text, tr.lang)
+    if len(text) > MAX_TEXT:
+        return Said(text, "en")
+    said = _sentence(text, tr, strict=True)
+    if said is None:
+        said = _sentences(text, tr)
+    if said is None:
+        said = _sentence(text, tr, strict=False)
+    return Said(text, "en") if said is None else Said(said, tr.lang)
+
+
+MAX_TEXT = 8000
+"""Longer texts stay English: no check writes one, and matching is kept cheap."""
+MAX_PIECES = 60
+MAX_GROUP = 4
+"""Pieces joined back together at most: a name may hold a full stop ("Mr. Spy")."""
+_BOUNDARY = re.compile(r"(?<=[.!?]) (?=[A-Z'\"(])|; ")
+MAX_LIST = MAX_TEXT // 8
+"""A longer placeholder value is kept as written rather than read as a list of words."""
+_LIST_SEPARATOR = re.compile(r"(, | and )")
+
+
+def _sentence(text: str, tr: Translator, *, strict: bool) -> str | None:
+    """One text matched whole; ``strict`` refuses names that run over a sentence end."""
     if tr.has(text):
-        return Said(tr.gettext(text), tr.lang)
-    for pattern, template in _compiled():
-        found = pattern.fullmatch(text)
-        if found is None or not tr.has(template):
+        return tr.gettext(text)
+    for pattern in _compiled():
+        values = pattern.match(text)
+        if values is None or not tr.has(pattern.template):
             continue
-        names = {key: _word(value, tr) for key, value in found.groupdict().items()}
-        return Said(tr.gettext(template).format(**names), tr.lang)
-    return Said(text, "en")
+        if strict and any(_BOUNDARY.search(value) for value in values.values()):
+            continue
+        names = {key: _word(value, tr) for key, value in values.items()}
+        return tr.gettext(pattern.template).format(**names)
+    return None
+
+
+def _sentences(text: str, tr: Translator) -> str | None:
+    """``text`` split at sentence ends and translated piece by piece, or None."""
+    parts = _BOUNDARY.split(text)
+    if len(parts) < 2 or len(parts) > MAX_PIECES:
+        return None
+    separators = [m.group() for m in _BOUNDARY.finditer(text)]
+    groups = _segment(
+        parts, separators, lambda piece: _sentence(piece, tr, strict=False) is not None
+    )
+    if groups is None:
+        return None
+    said = [_sentence(group, tr, strict=False) or group for group, _sep in groups]
+    return "".join(piece + sep for piece, (_group, sep) in zip(said, groups, strict=True))
+
+
+def _segment(
+    parts: list[str], separators: list[str], known: Callable[[str], bool]
+) -> list[tuple[str, str]] | None:
+    """``parts`` grouped so that every group is ``known``, fewest joins first, or None.
+
+    Each group comes with the separator that followed it ("" for the last). A
+    table over the positions keeps this linear in the number of parts.
+    """
+    count = len(parts)
+    tail = separators + [""]
+    ahead: list[tuple[int, str] | None] = [None] * count + [(count, "")]
+    for start in range(count - 1, -1, -1):
+        for size in range(1, min(MAX_GROUP, count - start) + 1):
+            end = start + size
+            if ahead[end] is None:
+                continue
+            group = "".join(parts[i] + tail[i] for i in range(start, end - 1)) + parts[end - 1]
+            if known(group):
+                ahead[start] = (end, group)
+                break
+    groups: list[tuple[str, str]] = []
+    at = 0
+    while at < count:
+        step = ahead[at]
+        if step is None:
+            return None
+        groups.append((step[1], tail[step[0] - 1]))
+        at = step[0]
+    return groups
 
 
 def _word(value: str, tr: Translator) -> str:
-    return tr.gettext(value) if value in WORDS else value
+    """A placeholder's value: a known word or list of known words translated, else as it is."""
+    if value in _WORDS:
+        return tr.gettext(value)
+    if len(value) > MAX_LIST:
+        return value
+    pieces = _LIST_SEPARATOR.split(value)
+    parts, separators = pieces[::2], pieces[1::2]
+    if len(parts) < 2 or len(parts) > MAX_PIECES:
+        return value
+    groups = _segment(parts, separators, _WORDS.__contains__)
+    if groups is None:
+        return value
+    items = [tr.gettext(group) for group, _sep in groups]
+    if len(items) == 1:
+        return items[0]
+    if all(sep != " and " for _group, sep in groups):
+        return ", ".join(items)
+    return tr.gettext(LIST_AND).format(first=", ".join(items[:-1]), last=items[-1])
+
+
+_WORDS = frozenset(WORDS)
 
 
 def headline(outcome: Outcome, summary: Summary, tr: Translator) -> str:
