@@ -19,7 +19,7 @@ from unstalk.feed.io import EXPORT_FORMATS, load_feed_path
 from unstalk.feed.lint import lint_echap_dir
 from unstalk.feed.model import Feed, Note, NoteLevel
 from unstalk.feed.summary import summarise
-from unstalk.feed.update import DEFAULT_SOURCE, UpdateOptions, update_feed
+from unstalk.feed.update import DEFAULT_SOURCE, UpdateOptions, hub_release_source, update_feed
 
 from . import settings
 
@@ -115,27 +115,42 @@ def _print_info(summary: dict[str, object]) -> None:
     help="Refuse the update unless FILE has this SHA-256. Repeat for each file.",
 )
 @click.option(
+    "--hub",
+    metavar="URL",
+    help="Update from the newest signed release of a coalition hub (needs --key).",
+)
+@click.option(
     "--key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Ed25519 public key; the source must then hold SHA256SUMS and its signature "
-    "SHA256SUMS.sig made with the matching private key.",
+    metavar="FILE|KEY",
+    help="Ed25519 public key (a PEM file, or the key itself in base64); the source must then "
+    "hold SHA256SUMS and its signature SHA256SUMS.sig made with the matching private key.",
 )
 @click.option(
     "--force",
     is_flag=True,
     help="Install even if the new feed is much smaller or has lint errors (it must still parse).",
 )
-def update(source: str, pins: tuple[str, ...], key: Path | None, force: bool) -> None:
+def update(
+    source: str, pins: tuple[str, ...], hub: str | None, key: str | None, force: bool
+) -> None:
     """Fetch, verify and install a newer feed.
 
     This is the only feed command that uses the network. If anything goes
-    wrong, the feed in use stays as it was.
+    wrong, the feed in use stays as it was. With --hub, the release's
+    signature is checked against --key before anything in it is read.
     """
+    if hub is not None:
+        if key is None:
+            raise UsageError("--hub needs --key: the hub's public key, to check its signature.")
+        if source != DEFAULT_SOURCE:
+            raise UsageError("Give either --hub or --source, not both.")
+        source = hub_release_source(hub)
     options = UpdateOptions(
         source=source,
         pins=_parse_pins(pins),
-        public_key=key.read_bytes() if key is not None else None,
+        public_key=_read_key(key) if key is not None else None,
         force=force,
+        signed_release=hub is not None,
     )
     result = update_feed(settings.feed_store(), options)
     listed = sum(1 for _ in result.feed.listed_families())
@@ -144,6 +159,15 @@ def update(source: str, pins: tuple[str, ...], key: Path | None, force: bool) ->
         f"Feed {state}: {listed} families (before: {result.previous_families}), "
         f"{len(result.feed.indicators)} indicators, from {source}\n  stored in {result.path}"
     )
+
+
+def _read_key(key: str) -> bytes:
+    path = Path(key).expanduser()
+    if path.is_file():
+        return path.read_bytes()
+    if key.strip().startswith("-----BEGIN") or len(key.strip()) == 44:
+        return key.encode()
+    raise UsageError(f"--key {key!r} is neither a key file nor an Ed25519 key in base64.")
 
 
 def _parse_pins(pins: tuple[str, ...]) -> dict[str, str]:

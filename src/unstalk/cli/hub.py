@@ -8,6 +8,8 @@ ever prompted for, never taken from arguments.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from unstalk.errors import UsageError
@@ -152,3 +154,38 @@ def serve(
     app = create_hub_app(hub_settings, database=database)
     click.echo(f"The hub is at http://{host}:{port}/ (press Ctrl+C to stop).")
     uvicorn.run(app, host=host, port=port, server_header=False, proxy_headers=True)
+
+
+@hub.command("import-echap")
+@database_option
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+def import_echap(database_url: str | None, path: Path | None) -> None:
+    """Import the Echap feed (PATH, or the snapshot bundled with unstalk) as TLP:CLEAR.
+
+    Running it again updates what changed and never duplicates.
+    """
+    from unstalk.feed.store import bundled_dir, load_folder
+    from unstalk.hub import migrate as migrations
+    from unstalk.hub.db import Database
+    from unstalk.hub.indicators.echap_import import import_echap as run_import
+
+    feed = load_folder(path or bundled_dir())
+    database = Database(_database_url(database_url))
+    try:
+        if migrations.current_revision(database) != migrations.head_revision():
+            raise UsageError(
+                "The hub's database is not set up, or is older than this version of unstalk.",
+                advice="Run 'unstalk hub init' once, or 'unstalk hub migrate up' after an upgrade.",
+            )
+        with database.writer() as session:
+            result = run_import(session, "cli", feed, source=str(path) if path else "bundled")
+    finally:
+        database.dispose()
+    click.echo(
+        f"Families: {result.families_created} added, {result.families_updated} updated. "
+        f"Indicators: {result.indicators_created} added, {result.indicators_updated} updated, "
+        f"{result.indicators_unchanged} unchanged, {result.indicators_revoked} revoked "
+        "(no longer in the feed)."
+    )

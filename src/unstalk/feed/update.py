@@ -55,6 +55,9 @@ class UpdateOptions:
     """Ed25519 public key (PEM, or raw 32 bytes base64) that must have signed SHA256SUMS."""
     force: bool = False
     """Install even when the new feed is much smaller, or has lint errors (it must still parse)."""
+    signed_release: bool = False
+    """The source is a signed release (a coalition hub's) whose SHA256SUMS also lists files
+    in other formats: only the files fetched must be listed, and match."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,33 @@ def _fetch(source: str, name: str, *, required: bool) -> bytes | None:
     return data
 
 
+HUB_INDEX = "feed/releases.json"
+
+
+def hub_release_source(hub_url: str) -> str:
+    """The URL of the newest release's folder on a coalition hub.
+
+    The index only names the release; the release's signed SHA256SUMS is what
+    vouches for its files, so a forged index can at worst point to an older
+    genuine release.
+    """
+    if not _is_url(hub_url):
+        raise FeedUpdateError(f"--hub {hub_url!r} is not an http:// or https:// address.")
+    base = hub_url.rstrip("/")
+    data = _fetch(base, HUB_INDEX, required=True)
+    assert data is not None  # required=True never returns None
+    try:
+        latest = json.loads(data)["latest"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise FeedUpdateError(f"{base}/{HUB_INDEX} is not a hub's list of releases.") from e
+    if not isinstance(latest, str) or not latest.replace(".", "").isdigit():
+        raise FeedUpdateError(
+            f"The hub at {base} has published no feed release yet.",
+            advice="Ask the hub's coordinator to publish one.",
+        )
+    return f"{base}/feed/{latest}"
+
+
 def fetch_files(source: str) -> dict[str, bytes]:
     """Fetch every feed file from a URL base or a local folder."""
     files: dict[str, bytes] = {}
@@ -137,8 +167,13 @@ def parse_sums(text: str) -> dict[str, str]:
     return sums
 
 
-def verify_signature(source: str, public_key: bytes, files: Mapping[str, bytes]) -> None:
-    """Check that SHA256SUMS is signed by the key and lists the right hash of every file."""
+def verify_signature(
+    source: str, public_key: bytes, files: Mapping[str, bytes], *, more_listed: bool = False
+) -> None:
+    """Check that SHA256SUMS is signed by the key and lists the right hash of every file.
+
+    With ``more_listed``, SHA256SUMS may also list files that were not fetched.
+    """
     sums = _fetch(source, SUMS_FILE, required=True)
     signature = _fetch(source, SIG_FILE, required=True)
     assert sums is not None and signature is not None  # required=True never returns None
@@ -151,6 +186,8 @@ def verify_signature(source: str, public_key: bytes, files: Mapping[str, bytes])
             advice="The files may have been tampered with. Do not use them; ask the publisher.",
         ) from e
     listed = parse_sums(sums.decode("utf-8", "replace"))
+    if more_listed:
+        listed = {name: digest for name, digest in listed.items() if name in files}
     verify_pins(files, listed, what="the signed SHA256SUMS", require_all=True)
 
 
@@ -214,7 +251,9 @@ def update_feed(store: FeedStore, options: UpdateOptions) -> UpdateResult:
     if options.pins:
         verify_pins(files, options.pins, what="the configured pin")
     if options.public_key is not None:
-        verify_signature(options.source, options.public_key, files)
+        verify_signature(
+            options.source, options.public_key, files, more_listed=options.signed_release
+        )
     feed = parse(files, options.source, retrieved)
     before = sum(1 for _ in previous.listed_families())
     after = sum(1 for _ in feed.listed_families())

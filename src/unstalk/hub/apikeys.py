@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from unstalk.hub.audit import record
-from unstalk.hub.db import ApiKey
+from unstalk.hub.db import ApiKey, Organisation, User
 from unstalk.hub.errors import InvalidInput, NotFound
 from unstalk.hub.principal import Principal, load_principal
 from unstalk.hub.roles import Role, Scope
@@ -82,6 +83,62 @@ def find_key(session: Session, secret: str, *, now: datetime) -> ApiKey | None:
     if key.expires_at is not None and key.expires_at <= now:
         return None
     return key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUse:
+    """A usable key's id, its last use and its owner, as one query finds them."""
+
+    key_id: int
+    last_used_at: datetime | None
+    principal: Principal
+
+    def needs_last_use_update(self, now: datetime) -> bool:
+        return self.last_used_at is None or now - self.last_used_at >= LAST_USE_PRECISION
+
+
+_KEY_USE = (
+    select(
+        ApiKey.id,
+        ApiKey.scopes,
+        ApiKey.expires_at,
+        ApiKey.last_used_at,
+        User.id.label("user_id"),
+        User.email,
+        User.role,
+        Organisation.id.label("org_id"),
+        Organisation.name,
+        Organisation.clearance,
+        Organisation.may_download_samples,
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .join(Organisation, Organisation.id == User.org_id)
+    .where(ApiKey.revoked_at.is_(None), User.active.is_(True), Organisation.active.is_(True))
+)
+
+
+def authenticate(session: Session, secret: str, *, now: datetime) -> KeyUse | None:
+    """What :func:`find_key` and :func:`key_principal` find together, in one query.
+
+    Every API request pays for this, so it reads columns rather than whole objects.
+    """
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
+        return None
+    row = session.execute(_KEY_USE.where(ApiKey.key_hash == key_hash(secret))).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    principal = Principal(
+        user_id=row.user_id,
+        email=row.email,
+        role=row.role,
+        org_id=row.org_id,
+        org_name=row.name,
+        clearance=row.clearance,
+        may_download_samples=row.may_download_samples,
+        scopes=frozenset(Scope(value) for value in row.scopes),
+        key_id=row.id,
+    )
+    return KeyUse(row.id, row.last_used_at, principal)
 
 
 def key_principal(session: Session, key: ApiKey) -> Principal | None:

@@ -17,11 +17,21 @@ from unstalk.hub.db import Database, utcnow
 from unstalk.hub.ratelimit import RateLimiter
 from unstalk.hub.routers import (
     api_accounts,
+    api_consensus,
     api_docs,
+    api_indicators,
     api_keys,
+    api_releases,
+    api_releases_misp,
+    api_releases_taxii,
+    api_samples,
     ui_auth,
+    ui_consensus,
+    ui_indicators,
     ui_keys,
     ui_orgs,
+    ui_releases,
+    ui_samples,
     ui_users,
 )
 from unstalk.hub.security import SecurityHeadersMiddleware
@@ -36,6 +46,16 @@ ROUTERS = (
     api_docs.router,
     api_accounts.router,
     api_keys.router,
+    ui_indicators.router,
+    api_indicators.router,
+    ui_consensus.router,
+    api_consensus.router,
+    ui_samples.router,
+    api_samples.router,
+    ui_releases.router,
+    api_releases.router,
+    api_releases_taxii.router,
+    api_releases_misp.router,
 )
 """One router per area of the hub; a new area adds its module and one line here."""
 

@@ -17,6 +17,11 @@ class HubSettings(BaseModel):
     database_url: str
     sample_store: Path
     """Folder of the encrypted samples; back it up together with the database."""
+    release_store: Path | None = None
+    """Folder of the published feed releases; by default ``releases`` beside the sample store."""
+    release_key: Path | None = None
+    """Ed25519 private key (PEM) signing releases; by default made beside the sample store
+    (never inside the release store, whose files are public)."""
     secure_cookies: bool = False
     """Mark cookies Secure even when the request looks like plain HTTP (behind a TLS proxy)."""
     allowed_hosts: tuple[str, ...] = ()
@@ -35,6 +40,12 @@ class HubSettings(BaseModel):
             lockout=timedelta(minutes=self.login_lockout_minutes),
             session_lifetime=timedelta(hours=self.session_hours),
         )
+
+    def releases_dir(self) -> Path:
+        return self.release_store or self.sample_store.parent / "releases"
+
+    def release_key_path(self) -> Path:
+        return self.release_key or self.sample_store.parent / "release-signing-key.pem"
 
     def passwords(self) -> Passwords:
         return Passwords(time_cost=self.password_time_cost, memory_kib=self.password_memory_kib)

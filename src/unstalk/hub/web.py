@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from unstalk import __version__
 from unstalk.errors import Error
-from unstalk.hub.apikeys import find_key, key_principal, mark_used, needs_last_use_update
+from unstalk.hub.apikeys import authenticate, mark_used
 from unstalk.hub.auth import csrf_matches, session_principal
 from unstalk.hub.db import Database
 from unstalk.hub.errors import CsrfRefused, HubError, InvalidInput, NotSignedIn, RateLimited
@@ -115,15 +115,14 @@ def api_user(request: Request) -> Principal:
     hub = hub_of(request)
     now = hub.clock()
     with hub.db.reader() as session:
-        key = find_key(session, secret.strip(), now=now)
-        principal = key_principal(session, key) if key is not None else None
-    if key is None or principal is None:
+        use = authenticate(session, secret.strip(), now=now)
+    if use is None:
         raise NotSignedIn("This API key is unknown, revoked or expired.")
-    hub.limiter.take(key.id)
-    if needs_last_use_update(key, now):
+    hub.limiter.take(use.key_id)
+    if use.needs_last_use_update(now):
         with hub.db.writer() as session:
-            mark_used(session, key.id, now)
-    return principal
+            mark_used(session, use.key_id, now)
+    return use.principal
 
 
 def parse(model: type[M], data: Mapping[str, object]) -> M:

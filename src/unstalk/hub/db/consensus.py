@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unstalk.feed.model import TLP
@@ -29,6 +29,7 @@ class VoteChoice(StrEnum):
 
 class DisputeStatus(StrEnum):
     OPEN = "open"
+    UNDER_REVIEW = "under_review"
     UPHELD = "upheld"
     DISMISSED = "dismissed"
     WITHDRAWN = "withdrawn"
@@ -45,6 +46,10 @@ class Proposal(SharedMixin, Base):
     criteria_version: Mapped[str] = mapped_column(String(32))
     criteria_claimed: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence: Mapped[str] = mapped_column(Text, default="")
+    evidence_links: Mapped[list[dict[str, object]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    """Samples and indicators the evidence rests on: ``{"kind": "sample", "id": 3}``."""
     proposer_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )

@@ -45,6 +45,8 @@ class RecordStatus(StrEnum):
 
 class AnalysisStatus(StrEnum):
     PENDING = "pending"
+    """Queued for the analyser."""
+    RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
 
@@ -120,7 +122,8 @@ class Sample(SharedMixin, Base):
         ForeignKey("families.id", ondelete="SET NULL"), nullable=True
     )
     from_survivor_device: Mapped[bool] = mapped_column(Boolean, default=False)
-    consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_given: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    """None when nobody knows whether the device's owner agreed to sharing."""
     may_contain_personal_data: Mapped[bool] = mapped_column(Boolean, default=False)
     analysis_status: Mapped[AnalysisStatus] = mapped_column(EnumText(AnalysisStatus))
     analysis: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
