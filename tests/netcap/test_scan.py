@@ -16,7 +16,13 @@ import pytest
 
 from tests.netcap.gen import app_scenarios as scenarios
 from tests.netcap.gen import frames as F
-from tests.netcap.gen.app_payloads import client_hello, tls_records
+from tests.netcap.gen.app_payloads import (
+    client_hello,
+    dns_answer,
+    dns_query,
+    tcp_framed,
+    tls_records,
+)
 from tests.netcap.gen.scenarios import (
     PHONE_V4,
     SERVER_V4,
@@ -132,6 +138,31 @@ def test_a_port_reused_for_a_new_connection_starts_a_new_flow(tmp_path: Path) ->
         ("second.example", NameSource.SNI),
     ]
     assert sum(f.packets for f in result.flows) == len(scenario.frames)
+
+
+def test_handshakes_sent_twice_keep_the_connection_and_its_names(tmp_path: Path) -> None:
+    # A SYN and SYN-ACK sent again with the same sequence numbers (a retransmission) go
+    # through the short cut. The DNS answer over TCP arrives in two segments, the second
+    # first: only the server's initial sequence number, taken from the SYN-ACK, tells
+    # that the first to arrive must wait for the other.
+    scenario = Scenario("retransmitted")
+    web = scenario.tcp_session(PHONE_V4, 50200, SERVER_V4, 443)
+    dns = scenario.tcp_session(PHONE_V4, 50201, SERVER_V4, 53)
+    for session in (web, dns, web, dns):
+        session.client_seq, session.server_seq = 1000, 5000
+        session.handshake()
+    web.client_send(tls_records(client_hello("twice.example")))
+    dns.client_send(tcp_framed(dns_query("tcp.example")))
+    answer = tcp_framed(dns_answer("tcp.example", []))
+    half = len(answer) // 2
+    for seq, part in ((5001 + half, answer[half:]), (5001, answer[:half])):
+        scenario.tcp(SERVER_V4, PHONE_V4, 53, 50201, part, seq=seq, ack=dns.client_seq)
+    result = _assert_same(_file(scenario, ".pcap", tmp_path))
+    assert [f.name for f in result.flows] == ["twice.example", None]
+    assert [(r.name, r.response) for r in result.dns] == [
+        ("tcp.example", False),
+        ("tcp.example", True),
+    ]
 
 
 def test_damaged_bytes_anywhere_give_the_same_result(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ class Extractor:
         server's, and the client's without payload (HTTP is read on the client's side
         only); and, using up a packet of the flow's inspection budget, other TCP
         packets without payload and a QUIC server's datagrams. ``empty``: a TCP packet
-        without payload. A SYN must go to :meth:`add`: it may start a new connection.
+        without payload. A SYN goes to :meth:`syn` instead.
         """
         if not state.inspect:
             return True
@@ -138,6 +138,44 @@ class Extractor:
         if state.budget < 0:
             self._stop(state)
         return True
+
+    def syn(self, state: FlowState, from_client: bool, seq: int, flags: int, empty: bool) -> bool:
+        """Do what :meth:`add` would do, counters apart, for a SYN of a known flow.
+
+        Returns False, having done nothing, when the SYN must go to :meth:`add`: it
+        carries data, or it starts a new connection on a reused port. A server's
+        SYN-ACK, the usual case, only records the server's initial sequence number.
+        """
+        if not empty or (from_client and not flags & _ACK and state.isn != seq):
+            return False
+        if not state.inspect or state.kind == fs.HTTP:
+            return True
+        state.budget -= 1
+        if state.budget < 0:
+            self._stop(state)
+        elif from_client:
+            state.isn = seq
+        else:
+            state.server_isn = seq
+        return True
+
+    def dns_datagram(self, state: FlowState, from_client: bool, data: bytes, seen: Seen) -> None:
+        """Do what :meth:`add` would do, counters apart, for a DNS datagram of a known flow.
+
+        ``data`` is the UDP payload, ``seen`` the frame's number and time. This spares
+        the caller building a :class:`~unstalk.netcap.model.Packet` for every DNS answer.
+        """
+        state.budget -= 1
+        if state.budget < 0:
+            self._stop(state)
+            return
+        key = state.flow.key
+        src, dst = (key.client, key.server) if from_client else (key.server, key.client)
+        try:
+            self._dns.message(data, seen, src, dst, _UDP)
+        except _UNREADABLE:
+            self._malformed[f"{_UDP}.unreadable"] += 1
+            self._stop(state)
 
     def finish(self) -> Extraction:
         """Name the flows and return everything found."""

@@ -8,11 +8,12 @@ a QUIC connection after its Initial), and for those only the flow's counters
 change. So each Ethernet frame carrying a well-formed IPv4 or IPv6 TCP/UDP header
 is first looked up by its raw address and port bytes; when its flow needs no more
 inspection, the counters are updated in place and no
-:class:`~unstalk.netcap.model.Packet` is built. Every other frame (the first
-packets of a flow, DNS, ClientHellos still being put together, anything unusual)
-takes the ordinary path: decoded into a ``Packet`` and handed to the extractor,
-which tells which flow it went to, so the next frame of that flow can take the
-short cut.
+:class:`~unstalk.netcap.model.Packet` is built. DNS datagrams and SYNs of known
+flows are handed to the extractor without one either. Every other frame (the first
+packet of a flow, ClientHellos still being put together, anything unusual) takes
+the ordinary path: made into a ``Packet`` and handed to the extractor, which tells
+which flow it went to, so the next frames of that flow, in both directions, can
+take the short cut.
 
 Classic pcap records are walked in place in the read buffer; pcapng records come
 from the ordinary record iterator.
@@ -27,21 +28,25 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from unstalk.netcap.extract import BURST_GAP, MAX_BURSTS, Extraction, Extractor
+from unstalk.netcap.flowstate import DNS as _DNS
 from unstalk.netcap.flowstate import FlowState
 from unstalk.netcap.model import CaptureSummary, Packet
 from unstalk.netcap.parsers.capture import MAX_FRAME, PcapLayout, Record, RecordReader
-from unstalk.netcap.parsers.packet import LINKTYPE_ETHERNET, decode_ipv4, decode_ipv6
+from unstalk.netcap.parsers.fields import header_packet, udp_payload
+from unstalk.netcap.parsers.packet import LINKTYPE_ETHERNET
 from unstalk.netcap.reader import SKIP_MALFORMED, decoder_for, summarise
 
 __all__ = ["Scan", "scan_capture"]
 
 # From the ethertype on: IPv4 (no options) up to the TCP flags, IPv6 likewise. The
 # addresses and ports are contiguous in both, so one field is the flow's raw key; the
-# 16-bit word after the ports is the UDP length (or half the TCP sequence number).
-_IPV4 = struct.Struct("!HBxH2xHxB2x12sH6xBB")
-_IPV6 = struct.Struct("!HB3xHBx36sH6xBB")
+# 32-bit word after the ports is the TCP sequence number (or the UDP length, then the
+# UDP checksum: the UDP length is at least 8 when the word is at least 8 << 16).
+_IPV4 = struct.Struct("!HBxH2xHxB2x12sI4xBB")
+_IPV6 = struct.Struct("!HB3xHBx36sI4xBB")
 _TCP, _UDP = 6, 17
 _SYN = 0x02
+_UDP_MIN = 8 << 16
 _UNDECODABLE = (struct.error, IndexError, ValueError)
 _Bytes = bytes | bytearray | memoryview
 _Cache = dict[bytes, tuple[FlowState, bool]]
@@ -167,22 +172,6 @@ def _refill(records: RecordReader, need: int, number: int, caplen: int = 0) -> b
     return False
 
 
-def _ip_packet(
-    decode: Callable[[memoryview, int, int, float], Packet | str],
-    data: _Bytes,
-    start: int,
-    end: int,
-    ip: int,
-    n: int,
-    ts: float,
-) -> Packet | str:
-    """Decode the frame ``data[start:end]`` from its IP header at ``ip``."""
-    try:
-        return decode(memoryview(data)[start:end], ip - start, n, ts)
-    except _UNDECODABLE:
-        return SKIP_MALFORMED
-
-
 class _Scanner:
     """Frames in, extractor fed: the short cut for flows done with, the ordinary path else."""
 
@@ -209,7 +198,7 @@ class _Scanner:
         header, size, _, scale = layout
         unpack, ipv4, ipv6 = header.unpack_from, self._ipv4, self._ipv6
         tcp, udp, other = self._caches[_TCP], self._caches[_UDP], self.ethernet
-        skim = self.extractor.skim
+        skim, syn = self.extractor.skim, self.extractor.syn
         number, ts = last
         partial = 0
         while pos + size <= end:
@@ -225,7 +214,6 @@ class _Scanner:
             base += 4 * (base + 40 <= pos and data[base] == 0x81 and data[base + 1] == 0)
             if base + 36 <= pos and data[base] == 0x08:
                 et, vihl, length, frag, proto, key, word, off, flags = ipv4(data, base)
-                decode = decode_ipv4
                 head = 20 + (off >> 2 & 0x3C)  # IP and TCP headers
                 valid = (
                     et == 0x0800
@@ -237,13 +225,12 @@ class _Scanner:
                         and head <= length
                         and base + 2 + head <= pos
                         or proto == _UDP
-                        and word >= 8
+                        and word >= _UDP_MIN
                         and length >= 28
                     )
                 )
             elif base + 56 <= pos and data[base] == 0x86:
                 et, version, length, proto, key, word, off, flags = ipv6(data, base)
-                decode = decode_ipv6
                 length += 40
                 head = 40 + (off >> 2 & 0x3C)
                 valid = (
@@ -255,7 +242,7 @@ class _Scanner:
                         and head <= length
                         and base + 2 + head <= pos
                         or proto == _UDP
-                        and word >= 8
+                        and word >= _UDP_MIN
                         and length >= 48
                     )
                 )
@@ -264,21 +251,23 @@ class _Scanner:
             if valid:
                 cache = tcp if proto == _TCP else udp
                 entry = cache.get(key)
-                if (
-                    entry is None
-                    or proto == _TCP
-                    and flags & _SYN
-                    or entry[0].inspect
+                if entry is None or (
+                    not syn(*entry, word, flags, head == length or base + 2 + head == pos)
+                    if proto == _TCP and flags & _SYN
+                    else entry[0].inspect
                     and not skim(
                         *entry,
                         udp=proto == _UDP,
                         empty=proto == _TCP and (head == length or base + 2 + head == pos),
                     )
                 ):
-                    self._add(
-                        _ip_packet(decode, data, start, pos, base + 2, number, ts), cache, key
-                    )
-                    continue
+                    if entry is None or proto == _TCP or entry[0].kind != _DNS:
+                        fields = (proto, key, length, word, off, flags)
+                        self._add(
+                            header_packet(data, pos, base + 2, fields, number, ts), cache, key
+                        )
+                        continue
+                    self._dns(entry, data, base + 2, pos, word >> 16, length, (number, ts))
                 flow = entry[0].flow
                 seen = flow.last_seen
                 if ts > seen:
@@ -298,33 +287,34 @@ class _Scanner:
         base += 4 * (base + 40 <= end and data[base] == 0x81 and data[base + 1] == 0)
         if base + 36 <= end and data[base] == 0x08:
             et, vihl, length, frag, proto, key, word, off, flags = self._ipv4(data, base)
-            decode, ip_size = decode_ipv4, 20
+            ip_size = 20
             valid = et == 0x0800 and vihl == 0x45 and not frag & 0x1FFF
         elif base + 56 <= end and data[base] == 0x86:
             et, version, length, proto, key, word, off, flags = self._ipv6(data, base)
-            decode, ip_size = decode_ipv6, 40
+            ip_size = 40
             length += 40
             valid = et == 0x86DD and version >> 4 == 6
         else:
             valid = False
         head = valid and ip_size + (off >> 2 & 0x3C)  # IP and TCP headers
         tcp = valid and proto == _TCP and off >= 0x50 and head <= length and base + 2 + head <= end
-        if not (tcp or valid and proto == _UDP and word >= 8 and length >= ip_size + 8):
+        if not (tcp or valid and proto == _UDP and word >= _UDP_MIN and length >= ip_size + 8):
             self._decode(LINKTYPE_ETHERNET, data, start, end, ts, n)
             return
         cache = self._caches[proto]
         entry = cache.get(key)
-        if (
-            entry is None
-            or tcp
-            and flags & _SYN
-            or entry[0].inspect
-            and not self.extractor.skim(
-                *entry, udp=not tcp, empty=tcp and (head == length or base + 2 + head == end)
-            )
+        empty = tcp and (head == length or base + 2 + head == end)
+        extractor = self.extractor
+        if entry is None or (
+            not extractor.syn(*entry, word, flags, empty)
+            if tcp and flags & _SYN
+            else entry[0].inspect and not extractor.skim(*entry, udp=not tcp, empty=empty)
         ):
-            self._add(_ip_packet(decode, data, start, end, base + 2, n, ts), cache, key)
-            return
+            if entry is None or tcp or entry[0].kind != _DNS:
+                fields = (proto, key, length, word, off, flags)
+                self._add(header_packet(data, end, base + 2, fields, n, ts), cache, key)
+                return
+            self._dns(entry, data, base + 2, end, word >> 16, length, (n, ts))
         flow = entry[0].flow
         if ts > flow.last_seen:
             if ts - flow.last_seen > BURST_GAP and len(flow.timestamps) < MAX_BURSTS:
@@ -360,6 +350,20 @@ class _Scanner:
         else:
             self.extractor.add(packet)
 
+    def _dns(
+        self,
+        entry: tuple[FlowState, bool],
+        data: _Bytes,
+        ip: int,
+        end: int,
+        udp_length: int,
+        length: int,
+        seen: tuple[int, float],
+    ) -> None:
+        """A DNS datagram of a known flow, its IP header at ``ip``: read without a ``Packet``."""
+        payload = udp_payload(data, ip, end, udp_length, length)
+        self.extractor.dns_datagram(*entry, payload, seen)
+
     def _add(self, packet: Packet | str, cache: _Cache, key: bytes) -> None:
         """Hand a packet whose raw key is known to the extractor; remember where it went."""
         if isinstance(packet, str):  # not expected: the headers were checked
@@ -375,3 +379,9 @@ class _Scanner:
             for known in self._caches.values():
                 known.clear()
         cache[key] = entry
+        # The answer to this packet comes with the key reversed: the flow is known to the
+        # extractor under both directions (the other side is not its client), so the
+        # answer can take the short cut too.
+        half = (len(key) - 4) >> 1
+        state, from_client = entry
+        cache[key[half : 2 * half] + key[:half] + key[-2:] + key[-4:-2]] = (state, not from_client)

@@ -88,6 +88,13 @@ _names4: dict[bytes, str] = {}
 _names6: dict[bytes, str] = {}
 
 
+def address_name(raw: bytes) -> str:
+    """An IPv4 (4 bytes) or IPv6 (16 bytes) address as sent, written as the decoder writes it."""
+    if len(raw) == 4:
+        return _names4.get(raw) or _name4(raw)
+    return _names6.get(raw) or _name6(raw)
+
+
 def _name4(raw: bytes) -> str:
     if len(_names4) >= _CACHE_LIMIT:
         _names4.clear()
