@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.apk.axml_craft import TYPE_INT_DEC, TYPE_REFERENCE, TYPE_STRING, arsc
-from unstalk.apk.parsers.arsc import ResourceTable
+from tests.apk.axml_craft import TYPE_INT_DEC, TYPE_REFERENCE, TYPE_STRING, arsc, string_pool
+from unstalk.apk.parsers.arsc import ResourceTable, StringPool
 from unstalk.errors import ApkError
 
 DEFAULT = bytes(60)
@@ -87,3 +87,28 @@ def test_truncated_tables_give_apk_error_or_answers() -> None:
     for cut in range(len(data)):
         with contextlib.suppress(ApkError):
             ResourceTable(data[:cut]).resolve(0x7F020000)
+
+
+POOL_STRINGS = ["manifest", "package", "com.example.app", "", "action", "android"]
+
+
+def _pool(raw: bytes) -> StringPool:
+    return StringPool.parse(raw, 0, len(raw), name="AndroidManifest.xml", path="")
+
+
+@pytest.mark.parametrize("utf8", [True, False])
+@pytest.mark.parametrize("odd_offset", [False, True])
+def test_a_pool_decoded_whole_reads_as_one_decoded_string_by_string(
+    utf8: bool, odd_offset: bool
+) -> None:
+    raw = bytearray(string_pool(POOL_STRINGS, utf8=utf8))
+    if odd_offset:
+        # The third string's offset made odd: UTF-16 strings are then no longer aligned.
+        raw[28 + 8] += 1
+    one_by_one = _pool(bytes(raw))
+    whole = _pool(bytes(raw))
+    whole.preload()
+    expected = [one_by_one.get(i) for i in range(len(POOL_STRINGS) + 1)]
+    assert [whole.get(i) for i in range(len(POOL_STRINGS) + 1)] == expected
+    if not odd_offset:
+        assert expected[: len(POOL_STRINGS)] == POOL_STRINGS

@@ -26,7 +26,12 @@ from hypothesis import strategies as st
 from unstalk.apk.model import Certificate
 from unstalk.apk.parsers import certs, signing_v1
 from unstalk.apk.parsers.certs import ASN1_ERRORS, certificate_from_der
-from unstalk.apk.parsers.der import NotPlainDer, PlainCertificate, plain_signed_data
+from unstalk.apk.parsers.der import (
+    NotPlainDer,
+    PlainCertificate,
+    der_element,
+    plain_signed_data,
+)
 from unstalk.apk.parsers.signing_block import (
     SCHEME_BLOCK_IDS,
     find_signing_block,
@@ -297,6 +302,30 @@ def test_crafted_signature_blocks_are_read_by_the_walker() -> None:
         assert assert_same_chain(block, signature_file)
         bag, infos = plain_signed_data(block, 64, 8)
         assert bag and infos
+
+
+@pytest.mark.parametrize(
+    "header", [b"\x04\x05", b"\x04\x81\x05", b"\x04\x82\x00\x05", b"\x04\x83\x00\x00\x05"]
+)
+def test_every_definite_length_form_is_read(header: bytes) -> None:
+    buf = header + b"12345" + b"trailing"
+    assert der_element(buf, 0, len(buf)) == (0x04, len(header), len(header) + 5, 0)
+
+
+@pytest.mark.parametrize(
+    "buf",
+    [
+        b"\x04\x81",  # a length byte announced, none there
+        b"\x04\x82\x05",  # two announced, one there
+        b"\x04\x82\x00\x06" + b"12345",  # longer than what is left
+        b"\x04\x80\x00\x00",  # indefinite length
+        b"\x04\x84\x00\x00\x00\x05" + b"12345",  # four length bytes
+        b"\x1f\x01\x00",  # multi-byte tag
+    ],
+)
+def test_unusual_or_cut_lengths_are_left_to_asn1crypto(buf: bytes) -> None:
+    with pytest.raises(NotPlainDer):
+        der_element(buf, 0, len(buf))
 
 
 # Material -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from unstalk.errors import ApkError, ApkLimitError
 
@@ -36,6 +37,7 @@ _FLAG_SPARSE = 0x01
 _FLAG_OFFSET16 = 0x02
 _ENTRY_COMPLEX = 0x0001
 _ENTRY_COMPACT = 0x0008
+_LOW_BIT = bytes(b & 1 for b in range(256))
 
 
 # Res_value types, shared by resource tables and binary XML attributes.
@@ -160,16 +162,21 @@ class StringPool:
             strings = [
                 text[o + 2 : o + 2 + ord(text[o + 1])] if o + 1 < len(text) else "" for o in offsets
             ]
-        elif len(region) % 2 or any(o % 2 for o in offsets) or region[1::2].strip(b"\0"):
+        elif len(region) % 2 or region[1::2].strip(b"\0") or self._odd_offset():
             return
         else:
             # Every UTF-16 unit below 0x80: the low bytes alone are the text.
-            text = text[::2]
+            text, size = text[::2], len(region)
             strings = [
-                text[o // 2 + 1 : o // 2 + 1 + ord(text[o // 2])] if o + 2 <= len(region) else ""
+                text[(h := o >> 1) + 1 : h + 1 + ord(text[h])] if o + 2 <= size else ""
                 for o in offsets
             ]
         self._cache = dict(enumerate(strings))
+
+    def _odd_offset(self) -> bool:
+        """Whether a string starts at an odd offset, from the offsets' low bytes in one pass."""
+        low = self.data[self.offsets_at : self.offsets_at + 4 * self.count : 4]
+        return b"\1" in low.translate(_LOW_BIT)
 
     def drop_cache(self) -> None:
         self._cache.clear()
@@ -204,8 +211,9 @@ def _utf16(raw: bytes) -> str:
     return raw.decode("utf-16-le", "replace")
 
 
-@dataclass(frozen=True, slots=True)
-class _TypeChunk:
+class _TypeChunk(NamedTuple):
+    """A named tuple, like ZipEntry: a table has many, built faster than dataclasses."""
+
     pos: int
     header_size: int
     size: int
@@ -273,7 +281,7 @@ class ResourceTable:
             config_at = cpos + 8 + _TYPE_HEADER.size
             config_size = struct.unpack_from("<I", self.data, config_at)[0]
             config = self.data[config_at + 4 : min(config_at + config_size, cpos + chsize)]
-            chunk = _TypeChunk(cpos, chsize, csize, default_config=not any(config))
+            chunk = _TypeChunk(cpos, chsize, csize, default_config=not config.strip(b"\0"))
             package.types.setdefault(type_id, []).append(chunk)
 
     def resolve(self, res_id: int) -> str | None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from unstalk.apk.parsers.arsc import (
     NO_INDEX,
@@ -127,8 +128,12 @@ _PRELOAD_MAX = 8192
 """String pools up to this size are decoded whole: a manifest uses nearly all its strings."""
 
 
-@dataclass(frozen=True, slots=True)
-class Attribute:
+# Attribute and Element are named tuples rather than frozen dataclasses: a frozen
+# dataclass sets each field through object.__setattr__, which made building them over a
+# quarter of the time spent reading a small manifest. They are as immutable either way.
+
+
+class Attribute(NamedTuple):
     """One attribute with its typed value (``type``/``data`` as in Android's Res_value)."""
 
     namespace: str
@@ -169,8 +174,7 @@ class Attribute:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Element:
+class Element(NamedTuple):
     """One XML element; attributes in file order, children in document order."""
 
     tag: str
@@ -211,15 +215,8 @@ class XmlDocument:
     problems: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class _Open:
-    tag: str
-    namespace: str
-    attributes: tuple[Attribute, ...]
-    children: list[Element] = field(default_factory=list)
-
-    def close(self) -> Element:
-        return Element(self.tag, self.namespace, self.attributes, tuple(self.children))
+_Open = tuple[str, str, tuple[Attribute, ...], list[Element]]
+"""An element being read: tag, namespace, attributes, the children closed so far."""
 
 
 class _Parser:
@@ -317,12 +314,14 @@ class _Parser:
             raise self.limit(f"nests elements deeper than {MAX_DEPTH} levels")
         ns_idx, name_idx, attr_start, attr_size, attr_count = _ATTR_EXT.unpack_from(self.data, ext)
         attrs = self._attributes(ext + attr_start, attr_size, attr_count, chunk_end)
-        self.stack.append(_Open(self.pool.get(name_idx), self.pool.get(ns_idx), attrs))
+        get = self.pool.get
+        self.stack.append((get(name_idx), get(ns_idx), attrs, []))
 
     def _end_element(self) -> None:
-        done = self.stack.pop().close()
+        tag, namespace, attributes, children = self.stack.pop()
+        done = Element(tag, namespace, attributes, tuple(children))
         if self.stack:
-            self.stack[-1].children.append(done)
+            self.stack[-1][3].append(done)
         else:
             self.root = done
 
@@ -334,11 +333,16 @@ class _Parser:
         self.attributes += count
         if self.attributes > MAX_ATTRIBUTES:
             raise self.limit(f"has more than {MAX_ATTRIBUTES:,} attributes")
+        stop = len(self.data) - _ATTR.size + 1
+        if first >= stop:
+            return ()
+        # A zero stride names one record ``count`` times (decoded once, see self.decoded).
+        places = (
+            range(first, min(first + stride * count, stop), stride) if stride else [first] * count
+        )
+        decoded = self.decoded
         out: list[Attribute] = []
-        decoded, last = self.decoded, len(self.data) - _ATTR.size
-        for at in (first + i * stride for i in range(count)):
-            if at > last:
-                break
+        for at in places:
             attr = decoded.get(at)
             if attr is None:
                 attr = decoded[at] = self._attribute(at)

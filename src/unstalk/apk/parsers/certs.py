@@ -292,7 +292,11 @@ def _fast_time(buf: bytes, element: DerElement) -> datetime:
         year, text = int(text[:4]), text[2:]
     else:
         raise NotPlainDer
-    month, day, hour, minute, second = (int(text[i : i + 2]) for i in range(2, 12, 2))
+    # MMDDhhmmss, all digits: one int() and arithmetic instead of five slices.
+    month, rest = divmod(int(text[2:12]), 100_000_000)
+    day, rest = divmod(rest, 1_000_000)
+    hour, rest = divmod(rest, 10_000)
+    minute, second = divmod(rest, 100)
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as e:
@@ -302,32 +306,42 @@ def _fast_time(buf: bytes, element: DerElement) -> datetime:
 @lru_cache(maxsize=CACHE_SIZE)
 def _name(der: bytes) -> tuple[str, str | None, str | None]:
     """RFC 4514 text, organisation and common name of an encoded distinguished name."""
-    rdns = []
-    for rdn in der_children(der, der_element(der, 0, len(der))):
-        atvs = der_children(der, rdn)
-        if rdn[0] != _RDN or not atvs:
+    # Walked in place rather than with der_children: a name has a dozen elements, read
+    # for every certificate, and the lists that would build cost more than the walk.
+    rdns: list[list[tuple[str, str]]] = []
+    _, pos, end, _ = der_element(der, 0, len(der))
+    while pos < end:
+        tag, start, stop, _ = der_element(der, pos, end)
+        if tag != _RDN or start == stop:
             raise NotPlainDer
-        rdns.append([_attribute_value(der, atv) for atv in atvs])
+        rdn = []
+        while start < stop:
+            atv = der_element(der, start, stop)
+            rdn.append(_attribute_value(der, atv))
+            start = atv[2]
+        rdns.append(rdn)
+        pos = stop
     rdns.reverse()
-    text = ",".join(
-        "+".join(f"{_SHORT_NAMES.get(oid, oid)}={_escaped(value)}" for oid, value in rdn)
-        for rdn in rdns
-    )
+    parts = []
     first: dict[str, str] = {}
-    for oid, value in (pair for rdn in rdns for pair in rdn):
-        first.setdefault(oid, value)
-    return text, first.get(_OID_O), first.get(_OID_CN)
+    for rdn in rdns:
+        texts = []
+        for oid, value in rdn:
+            texts.append(f"{_SHORT_NAMES.get(oid, oid)}={_escaped(value)}")
+            first.setdefault(oid, value)
+        parts.append("+".join(texts))
+    return ",".join(parts), first.get(_OID_O), first.get(_OID_CN)
 
 
 def _attribute_value(buf: bytes, atv: DerElement) -> tuple[str, str]:
-    pair = der_children(buf, atv)
-    if atv[0] != SEQUENCE or len(pair) != 2:
+    if atv[0] != SEQUENCE:
         raise NotPlainDer
-    kind, value = pair
-    if kind[0] != OID or value[0] not in _STRINGS:
+    kind = der_element(buf, atv[1], atv[2])
+    value = der_element(buf, kind[2], atv[2])
+    if value[2] != atv[2] or kind[0] != OID or value[0] not in _STRINGS:
         raise NotPlainDer
-    oid = oid_text(contents(buf, kind))
-    text = contents(buf, value)
+    oid = oid_text(buf[kind[1] : kind[2]])
+    text = buf[value[1] : value[2]]
     spec = _VALUE_SPECS.get(oid)
     if spec is x509.EmailAddress:
         # asn1crypto decodes the host part as IDNA, which leaves ASCII alone but for "xn--".

@@ -69,14 +69,18 @@ class Cursor:
         return self._end - self._pos
 
     def _advance(self, size: int, what: str) -> int:
-        if size > self.remaining:
+        if size > self._end - self._pos:
             raise BlockFormatError(f"{what} runs past the end of its record")
         start = self._pos
         self._pos += size
         return start
 
     def u32(self, what: str = "a number") -> int:
-        value: int = _U32.unpack_from(self._buf, self._advance(4, what))[0]
+        pos = self._pos
+        if pos + 4 > self._end:
+            raise BlockFormatError(f"{what} runs past the end of its record")
+        self._pos = pos + 4
+        value: int = _U32.unpack_from(self._buf, pos)[0]
         return value
 
     def u64(self, what: str = "a number") -> int:
@@ -87,9 +91,21 @@ class Cursor:
         start = self._advance(size, what)
         return Cursor(self._buf, start, start + size)
 
-    def prefixed(self, what: str) -> Cursor:
-        """The record of a uint32 length prefix and that many bytes."""
-        return self.take(self.u32(f"the length of {what}"), what)
+    def prefixed(self, what: str, number: int = 0) -> Cursor:
+        """The record of a uint32 length prefix and that many bytes (``what #number``)."""
+        # A signing block has a hundred records: the names for errors are only built
+        # when there is an error.
+        pos, end = self._pos, self._end
+        if pos + 4 > end:
+            raise BlockFormatError(
+                f"the length of {_name(what, number)} runs past the end of its record"
+            )
+        start = pos + 4
+        size: int = _U32.unpack_from(self._buf, pos)[0]
+        if size > end - start:
+            raise BlockFormatError(f"{_name(what, number)} runs past the end of its record")
+        self._pos = start + size
+        return Cursor(self._buf, start, start + size)
 
     def view(self) -> memoryview:
         """The bytes not read yet (the cursor is left where it was)."""
@@ -98,11 +114,15 @@ class Cursor:
     def items(self, what: str, limit: int) -> Iterator[Cursor]:
         """Each length-prefixed element of a sequence filling the rest of this record."""
         count = 0
-        while self.remaining:
+        while self._pos < self._end:
             count += 1
             if count > limit:
                 raise BlockFormatError(f"it lists more than {limit} {what}")
-            yield self.prefixed(f"{what} #{count}")
+            yield self.prefixed(what, count)
+
+
+def _name(what: str, number: int) -> str:
+    return f"{what} #{number}" if number else what
 
 
 @dataclass(frozen=True, slots=True)
