@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -121,3 +122,28 @@ def test_serve_warns_when_reachable_without_tls(
     assert result.exit_code == 0, result.output
     assert started and started[0]["host"] == host and started[0]["port"] == 9999
     assert ("without TLS" in result.output) is warned
+
+
+def test_serve_with_workers_hands_the_same_settings_to_each_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi import FastAPI
+
+    from unstalk.cli import hub as command
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    assert _init(url).exit_code == 0
+    # Recorded so the variable the command sets is removed again after the test.
+    monkeypatch.setenv(command.WORKER_SETTINGS, "")
+    started: list[tuple[object, dict[str, object]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: started.append((app, kwargs)))
+    result = CliRunner().invoke(
+        cli, ["hub", "serve", "--database", url, "--workers", "2", "--behind-tls"]
+    )
+    assert result.exit_code == 0, result.output
+    target, options = started[0]
+    assert target == "unstalk.cli.hub:worker_app"
+    assert options["workers"] == 2 and options["factory"] is True
+    app = command.worker_app()
+    assert isinstance(app, FastAPI)
+    assert '"secure_cookies":true' in os.environ[command.WORKER_SETTINGS]

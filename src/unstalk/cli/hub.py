@@ -8,6 +8,7 @@ ever prompted for, never taken from arguments.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -119,12 +120,20 @@ def migrate(database_url: str | None, direction: str, revision: str | None) -> N
 @click.option(
     "--allowed-host", "allowed_hosts", multiple=True, help="Host name the hub answers to."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes; one per CPU core serves the most look-ups.",
+)
 def serve(
     database_url: str | None,
     host: str,
     port: int,
     behind_tls: bool,
     allowed_hosts: tuple[str, ...],
+    workers: int,
 ) -> None:
     """Start the hub's web interface and JSON API."""
     import uvicorn
@@ -151,9 +160,35 @@ def serve(
         secure_cookies=behind_tls,
         allowed_hosts=allowed_hosts,
     )
-    app = create_hub_app(hub_settings, database=database)
     click.echo(f"The hub is at http://{host}:{port}/ (press Ctrl+C to stop).")
+    if workers > 1:
+        # Each worker process builds its own app from the same settings.
+        database.dispose()
+        os.environ[WORKER_SETTINGS] = hub_settings.model_dump_json()
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            server_header=False,
+            proxy_headers=True,
+        )
+        return
+    app = create_hub_app(hub_settings, database=database)
     uvicorn.run(app, host=host, port=port, server_header=False, proxy_headers=True)
+
+
+WORKER_SETTINGS = "UNSTALK_HUB_WORKER_SETTINGS"
+"""How 'hub serve --workers N' hands its settings to the worker processes uvicorn starts."""
+
+
+def worker_app() -> object:
+    """The app of one 'hub serve --workers N' process (uvicorn calls this in each worker)."""
+    from unstalk.hub.app import create_hub_app
+    from unstalk.hub.settings import HubSettings
+
+    return create_hub_app(HubSettings.model_validate_json(os.environ[WORKER_SETTINGS]))
 
 
 @hub.command("import-echap")

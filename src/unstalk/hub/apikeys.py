@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import chain
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, UOWTransaction
 
 from unstalk.hub.audit import record
 from unstalk.hub.db import ApiKey, Organisation, User
@@ -92,6 +95,10 @@ class KeyUse:
     key_id: int
     last_used_at: datetime | None
     principal: Principal
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     def needs_last_use_update(self, now: datetime) -> bool:
         return self.last_used_at is None or now - self.last_used_at >= LAST_USE_PRECISION
@@ -138,7 +145,7 @@ def authenticate(session: Session, secret: str, *, now: datetime) -> KeyUse | No
         scopes=frozenset(Scope(value) for value in row.scopes),
         key_id=row.id,
     )
-    return KeyUse(row.id, row.last_used_at, principal)
+    return KeyUse(row.id, row.last_used_at, principal, row.expires_at)
 
 
 def key_principal(session: Session, key: ApiKey) -> Principal | None:
@@ -151,9 +158,9 @@ def needs_last_use_update(key: ApiKey, now: datetime) -> bool:
 
 
 def mark_used(session: Session, key_id: int, now: datetime) -> None:
-    key = session.get(ApiKey, key_id)
-    if key is not None:
-        key.last_used_at = now
+    # A statement rather than a change to a loaded object: the flush watcher below then does
+    # not take a last-use update for a change of the key, so cached keys stay cached.
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 def list_keys(session: Session, owner: Principal) -> Sequence[ApiKey]:
@@ -171,3 +178,95 @@ def revoke_key(session: Session, owner: Principal, key_id: int, *, now: datetime
         key.revoked_at = now
         record(session, owner, "api_key.revoked", key, {"name": key.name})
     return key
+
+
+_ACCOUNTS_CHANGED = "unstalk.hub.accounts.changed"
+
+
+class AccountsGeneration:
+    """Raised after every commit that changed a key, a user or an organisation in this process,
+    so cached keys are checked again at once (revoked, deactivated, role or clearance changed)."""
+
+    value = 0
+
+
+@event.listens_for(Session, "before_flush")
+def _watch_accounts(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    changed = chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(item, (ApiKey, User, Organisation)) for item in changed):
+        session.info[_ACCOUNTS_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _accounts_committed(session: Session) -> None:
+    if session.info.pop(_ACCOUNTS_CHANGED, False):
+        AccountsGeneration.value += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _accounts_rolled_back(session: Session) -> None:
+    session.info.pop(_ACCOUNTS_CHANGED, None)
+
+
+@dataclass(slots=True)
+class _Cached:
+    use: KeyUse
+    generation: int
+    checked: float
+
+
+class KeyCache:
+    """Usable keys by the SHA-256 of their secret, so most API requests need no database.
+
+    An entry is trusted for ``ttl_seconds`` at most, and not at all once this process
+    committed a change to any key, user or organisation: a revocation made through this
+    process counts at once, one made through another process (another worker, the CLI)
+    within ``ttl_seconds``. Expiry is checked on every use. Unknown secrets are never cached.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = 1.0,
+        max_entries: int = 10_000,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._monotonic = monotonic
+        self._entries: dict[str, _Cached] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(
+        self, secret: str, now: datetime, load: Callable[[str], KeyUse | None]
+    ) -> KeyUse | None:
+        """The usable key for ``secret``, from the cache or else from ``load(secret)``."""
+        if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
+            return None
+        digest = key_hash(secret)
+        generation = AccountsGeneration.value
+        cached = self._entries.get(digest)
+        if (
+            cached is not None
+            and cached.generation == generation
+            and self._monotonic() - cached.checked < self.ttl_seconds
+        ):
+            return None if cached.use.expired(now) else cached.use
+        # The generation is read before the database, so a change committed meanwhile
+        # leaves this entry already stale.
+        checked = self._monotonic()
+        use = load(secret)
+        with self._lock:
+            if use is None:
+                self._entries.pop(digest, None)
+                return None
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[digest] = _Cached(use, generation, checked)
+        return use
+
+    def note_used(self, secret: str, now: datetime) -> None:
+        """Remember that the key's last use was just written, so it is not written again soon."""
+        cached = self._entries.get(key_hash(secret))
+        if cached is not None:
+            cached.use = replace(cached.use, last_used_at=now)

@@ -13,6 +13,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from unstalk import __version__
 from unstalk.errors import Error
+from unstalk.hub.apikeys import KeyCache
 from unstalk.hub.db import Database, utcnow
 from unstalk.hub.ratelimit import RateLimiter
 from unstalk.hub.routers import (
@@ -39,6 +40,7 @@ from unstalk.hub.settings import HubSettings
 from unstalk.hub.web import HubContext, error_response, make_templates
 
 ROUTERS = (
+    api_indicators.lookup_router,
     ui_auth.router,
     ui_orgs.router,
     ui_users.router,
@@ -70,7 +72,8 @@ def create_hub_app(
     """Build the hub over an initialised database (see :func:`unstalk.hub.bootstrap.init_hub`).
 
     ``clock`` gives the current UTC time (sessions, lockouts, key expiry) and
-    ``monotonic`` drives the API rate limit; tests move them forward.
+    ``monotonic`` drives the API rate limit and how long a checked API key is trusted
+    without asking the database again; tests move them forward.
     """
     db = database or Database(settings.database_url)
     app = FastAPI(
@@ -87,6 +90,7 @@ def create_hub_app(
         limiter=RateLimiter(settings.api_rate_per_second, settings.api_burst, clock=monotonic),
         clock=clock,
         templates=make_templates(),
+        keys=KeyCache(monotonic=monotonic),
     )
 
     @app.exception_handler(Error)

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unstalk.web.security import SECURITY_HEADERS
+
+_RAW_HEADERS = [
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+]
+_NAMES = frozenset(name for name, _ in _RAW_HEADERS)
+
+
+def _add_headers(message: Message) -> None:
+    # One pass over the answer's few headers and prepared bytes: the look-ups' hot path.
+    # A header of the policy that the answer set itself is replaced, never doubled.
+    headers = [
+        (name, value) for name, value in message.get("headers", ()) if name.lower() not in _NAMES
+    ]
+    headers.extend(_RAW_HEADERS)
+    message["headers"] = headers
 
 
 class SecurityHeadersMiddleware:
@@ -19,9 +33,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
+                _add_headers(message)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -9,7 +9,7 @@ carry the session's CSRF token.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from unstalk import __version__
 from unstalk.errors import Error
-from unstalk.hub.apikeys import authenticate, mark_used
+from unstalk.hub.apikeys import KeyCache, KeyUse, authenticate, mark_used
 from unstalk.hub.auth import csrf_matches, session_principal
 from unstalk.hub.db import Database
 from unstalk.hub.errors import CsrfRefused, HubError, InvalidInput, NotSignedIn, RateLimited
@@ -47,6 +47,7 @@ class HubContext:
     limiter: RateLimiter
     clock: Callable[[], datetime]
     templates: Jinja2Templates
+    keys: KeyCache = field(default_factory=KeyCache)
 
 
 def hub_of(request: Request) -> HubContext:
@@ -107,22 +108,36 @@ def form_user(request: Request, csrf_token: Annotated[str, Form()] = "") -> Prin
     return principal
 
 
-def api_user(request: Request) -> Principal:
-    """The owner of the request's API key, once it passed the key's rate limit."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise NotSignedIn("This API needs a key: send 'Authorization: Bearer uh_...'.")
-    hub = hub_of(request)
+def key_use(hub: HubContext, secret: str) -> KeyUse:
+    """The usable key behind ``secret``, once it passed its rate limit; raises
+    :class:`NotSignedIn` for an unknown, revoked or expired key.
+
+    Keys come from the process's :class:`KeyCache`, so a look-up with a known key needs no
+    database; the last use is written at most once a minute per key and process.
+    """
     now = hub.clock()
-    with hub.db.reader() as session:
-        use = authenticate(session, secret.strip(), now=now)
+    use = hub.keys.authenticate(secret, now, lambda s: _load_key(hub, s, now))
     if use is None:
         raise NotSignedIn("This API key is unknown, revoked or expired.")
     hub.limiter.take(use.key_id)
     if use.needs_last_use_update(now):
         with hub.db.writer() as session:
             mark_used(session, use.key_id, now)
-    return use.principal
+        hub.keys.note_used(secret, now)
+    return use
+
+
+def _load_key(hub: HubContext, secret: str, now: datetime) -> KeyUse | None:
+    with hub.db.reader() as session:
+        return authenticate(session, secret, now=now)
+
+
+def api_user(request: Request) -> Principal:
+    """The owner of the request's API key, once it passed the key's rate limit."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NotSignedIn("This API needs a key: send 'Authorization: Bearer uh_...'.")
+    return key_use(hub_of(request), secret.strip()).principal
 
 
 def parse(model: type[M], data: Mapping[str, object]) -> M:

@@ -13,11 +13,10 @@ import binascii
 
 from fastapi import Request
 
-from unstalk.hub.apikeys import authenticate, mark_used
 from unstalk.hub.errors import NotSignedIn
 from unstalk.hub.principal import Principal
 from unstalk.hub.roles import Role, Scope
-from unstalk.hub.web import hub_of
+from unstalk.hub.web import hub_of, key_use
 
 
 def has_credentials(request: Request) -> bool:
@@ -42,16 +41,6 @@ def key_user(request: Request, action: str) -> Principal:
     secret = _secret(request)
     if not secret:
         raise NotSignedIn("Send a hub API key, as a Bearer token or as a Basic password.")
-    hub = hub_of(request)
-    now = hub.clock()
-    with hub.db.reader() as session:
-        use = authenticate(session, secret, now=now)
-    if use is None:
-        raise NotSignedIn("This API key is unknown, revoked or expired.")
-    hub.limiter.take(use.key_id)
-    if use.needs_last_use_update(now):
-        with hub.db.writer() as session:
-            mark_used(session, use.key_id, now)
-    principal = use.principal
+    principal = key_use(hub_of(request), secret).principal
     principal.require(Role.VIEWER, action, Scope.READ)
     return principal

@@ -35,6 +35,9 @@ from unstalk.hub.roles import Role, Scope
 from unstalk.hub.web import api_user, hub_of
 
 router = APIRouter(prefix="/api/v1", tags=["families and indicators"])
+lookup_router = APIRouter(prefix="/api/v1", tags=["families and indicators"])
+"""The look-ups alone: the app includes this router first, so the hub's hot path is matched
+before the dozens of other routes are tried."""
 ApiUser = Annotated[Principal, Depends(api_user)]
 
 
@@ -181,7 +184,7 @@ def indicators_revoke(
 
 # The look-ups are the hub's hot path: they run on the event loop (no thread hand-off) and
 # answer their own JSON.
-@router.get("/lookup", response_model=LookupOut)
+@lookup_router.get("/lookup", response_model=LookupOut)
 async def lookup_one(
     request: Request, user: LookupUser, value: Annotated[str, Query(min_length=1, max_length=4096)]
 ) -> Response:
@@ -192,7 +195,7 @@ async def lookup_one(
     return _json((await _index_async(request, user)).lookup(value))
 
 
-@router.post("/lookup", response_model=LookupManyOut)
+@lookup_router.post("/lookup", response_model=LookupManyOut)
 async def lookup_many(request: Request, user: LookupUser, body: LookupIn) -> Response:
     """Look up to 1,000 values up at once."""
     index = await _index_async(request, user)
