@@ -34,19 +34,13 @@ from unstalk.netcap.check import (
 from unstalk.netcap.findings import NetworkFinding, Seen
 
 from . import settings
+from ._common import SEVERITY_STYLE
 
 FAIL_ON = ("feed", "medium", "low")
 """``feed``: only indicator matches set exit code 1; ``medium`` and ``low`` add heuristics."""
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
 """Show a progress bar when the files add up to at least this many bytes."""
 
-_STYLE = {
-    Severity.CRITICAL: "bold red",
-    Severity.HIGH: "red",
-    Severity.MEDIUM: "yellow",
-    Severity.LOW: "cyan",
-    Severity.INFO: "dim",
-}
 
 _Outcome = tuple[Path, NetworkCheckResult | CaptureError]
 
@@ -261,7 +255,9 @@ _PAD = " " * 9
 
 def _print_finding(finding: NetworkFinding, console: Console) -> None:
     severity = finding.severity
-    console.print(f"[{_STYLE[severity]}]{severity.value.upper():<8}[/] {escape(finding.summary)}")
+    console.print(
+        f"[{SEVERITY_STYLE[severity]}]{severity.value.upper():<8}[/] {escape(finding.summary)}"
+    )
     evidence = finding.evidence
     first = evidence.first
     where = f"frame {first.number}, " if first.number is not None else ""

@@ -32,19 +32,13 @@ from unstalk.feed.model import Feed
 from unstalk.models import Severity
 
 from . import settings
+from ._common import SEVERITY_STYLE, check_output_options
 from .android import run_acquisition
 
 EXIT_NOTHING_FOUND = 0
 EXIT_FOUND = 1
 EXIT_INCOMPLETE = 3
 
-_STYLE = {
-    Severity.CRITICAL: "bold red",
-    Severity.HIGH: "red",
-    Severity.MEDIUM: "yellow",
-    Severity.LOW: "cyan",
-    Severity.INFO: "dim",
-}
 _VERDICT_WORDS = {
     VerdictKind.STALKERWARE: "stalkerware",
     VerdictKind.WATCHWARE: "watchware (meant to be visible)",
@@ -70,26 +64,7 @@ _VERDICT_WORDS = {
     help="Acquire into this new folder and keep it as evidence (by default the acquisition "
     "goes to a temporary folder, deleted after the check).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people; json for tools.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.File("w", encoding="utf-8"),
-    help="Also write the findings as JSON here.",
-)
-@click.option(
-    "--feed",
-    "feed_path",
-    type=click.Path(exists=True, path_type=Path),
-    help="Use this feed instead of the one installed.",
-)
+@check_output_options
 def android(
     source: Path | None,
     serial: str | None,
@@ -201,7 +176,7 @@ def print_report(result: AndroidCheckResult, console: Console) -> None:
             severity = finding.severity
             title = finding.title.removesuffix(f": {finding.package}")
             table.add_row(
-                f"[{_STYLE[severity]}]{severity.value}[/]",
+                f"[{SEVERITY_STYLE[severity]}]{severity.value}[/]",
                 escape(finding.package or "(the phone)"),
                 escape(title),
             )
@@ -224,7 +199,7 @@ def _print_meanings(findings: tuple[AndroidFinding, ...], console: Console) -> N
     console.print("\n[bold]What the findings mean[/]")
     for finding in explained:
         severity = finding.severity
-        console.print(f"[{_STYLE[severity]}]{severity.value}[/] {escape(finding.title)}")
+        console.print(f"[{SEVERITY_STYLE[severity]}]{severity.value}[/] {escape(finding.title)}")
         console.print(f"  {escape(finding.explanation)}")
     console.print("[dim]Findings marked info are context; the JSON report (-o FILE) has all.[/]")
 

@@ -27,9 +27,9 @@ from unstalk.ios.detect import IosFinding
 from unstalk.ios.device import Idevice
 from unstalk.ios.device.acquire import read_phone
 from unstalk.ios.model import IosAcquisition
-from unstalk.models import Severity
 
 from . import settings
+from ._common import SEVERITY_STYLE, check_output_options
 
 NO_PASSWORD = (
     "the phone's backup is encrypted: run again with --password-prompt (add --keep-backup "
@@ -38,14 +38,6 @@ NO_PASSWORD = (
 EXIT_NOTHING_FOUND = 0
 EXIT_FOUND = 1
 EXIT_INCOMPLETE = 3
-
-_STYLE = {
-    Severity.CRITICAL: "bold red",
-    Severity.HIGH: "red",
-    Severity.MEDIUM: "yellow",
-    Severity.LOW: "cyan",
-    Severity.INFO: "dim",
-}
 
 
 @click.command("ios")
@@ -68,26 +60,7 @@ _STYLE = {
     help="Make the phone's backup in this folder and keep it as evidence (by default it goes "
     "to a temporary folder, deleted after the check; a backup can take many gigabytes).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people; json for tools.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.File("w", encoding="utf-8"),
-    help="Also write the findings as JSON here.",
-)
-@click.option(
-    "--feed",
-    "feed_path",
-    type=click.Path(exists=True, path_type=Path),
-    help="Use this feed instead of the one installed.",
-)
+@check_output_options
 def ios(
     backup: Path | None,
     password_prompt: bool,
@@ -211,7 +184,7 @@ def print_report(result: IosCheckResult, console: Console) -> None:
         for finding in findings:
             severity = finding.severity
             table.add_row(
-                f"[{_STYLE[severity]}]{severity.value}[/]",
+                f"[{SEVERITY_STYLE[severity]}]{severity.value}[/]",
                 escape(finding.app or "(the phone)"),
                 escape(finding.title),
             )
@@ -241,7 +214,7 @@ def _print_meanings(findings: tuple[IosFinding, ...], console: Console) -> None:
     console.print("\n[bold]What the findings mean[/]")
     for finding in findings:
         severity = finding.severity
-        console.print(f"[{_STYLE[severity]}]{severity.value}[/] {escape(finding.title)}")
+        console.print(f"[{SEVERITY_STYLE[severity]}]{severity.value}[/] {escape(finding.title)}")
         console.print(f"  {escape(finding.explanation)}")
 
 
