@@ -8,6 +8,9 @@ from typing import Generic, TypeVar
 
 _T = TypeVar("_T")
 
+JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+"""What a JSON document holds: every check writes its results in these values."""
+
 
 class Severity(StrEnum):
     """How urgently a finding needs attention, most urgent first."""

@@ -20,10 +20,9 @@ from typing import cast
 from unstalk.apk.analyse import ApkAnalysis
 from unstalk.criteria.model import Verdict
 from unstalk.feed.index import Match
+from unstalk.models import JsonValue as JsonValue
 
 SCHEMA = "unstalk.apk-analysis/1"
-
-JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))

@@ -21,7 +21,7 @@ from unstalk.errors import CaptureError, FeedFormatError, UsageError
 from unstalk.feed.allowlist import AllowList
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.io import load_feed_path
-from unstalk.feed.model import Feed
+from unstalk.feed.model import Feed, provenance_summary
 from unstalk.models import Severity
 from unstalk.netcap.check import (
     JsonValue,
@@ -194,13 +194,7 @@ def exit_code(outcomes: list[_Outcome], fail_on: str) -> int:
 def _run_dict(feed: Feed, label: str | None, outcomes: list[_Outcome]) -> dict[str, JsonValue]:
     provenance = feed.provenance
     return {
-        "feed": None
-        if provenance is None
-        else {
-            "format": provenance.format,
-            "source": provenance.source,
-            "version": provenance.version,
-        },
+        "feed": provenance_summary(provenance),
         "allowlist": label,
         "results": [
             result_dict(o)

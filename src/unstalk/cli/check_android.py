@@ -28,7 +28,7 @@ from unstalk.criteria.model import VerdictKind
 from unstalk.errors import DeviceError, UsageError
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.io import load_feed_path
-from unstalk.feed.model import Feed
+from unstalk.feed.model import Feed, provenance_summary
 from unstalk.models import Severity
 
 from . import settings
@@ -149,15 +149,7 @@ def _check_phone(
 def _document(result: AndroidCheckResult, feed: Feed) -> dict[str, JsonValue]:
     provenance = feed.provenance
     document = result_dict(result)
-    document["feed"] = (
-        None
-        if provenance is None
-        else {
-            "format": provenance.format,
-            "source": provenance.source,
-            "version": provenance.version,
-        }
-    )
+    document["feed"] = provenance_summary(provenance)
     return document
 
 

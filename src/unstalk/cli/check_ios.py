@@ -20,7 +20,7 @@ from unstalk.apk.result_json import JsonValue
 from unstalk.errors import UsageError
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.io import load_feed_path
-from unstalk.feed.model import Feed
+from unstalk.feed.model import Feed, provenance_summary
 from unstalk.ios.backup import read_backup
 from unstalk.ios.check import IosCheckResult, check_acquisition, result_dict
 from unstalk.ios.detect import IosFinding
@@ -158,15 +158,7 @@ def _from_phone(*, udid: str | None, keep: Path | None, password: str | None) ->
 def _document(result: IosCheckResult, feed: Feed) -> dict[str, JsonValue]:
     provenance = feed.provenance
     document = result_dict(result)
-    document["feed"] = (
-        None
-        if provenance is None
-        else {
-            "format": provenance.format,
-            "source": provenance.source,
-            "version": provenance.version,
-        }
-    )
+    document["feed"] = provenance_summary(provenance)
     return document
 
 

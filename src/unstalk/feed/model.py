@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NewType
 
+from unstalk.models import JsonValue
+
 FamilyId = NewType("FamilyId", str)
 """Stable identifier of a family inside a feed: ``<type>/<slug of name>``."""
 
@@ -158,6 +160,17 @@ class Provenance:
     retrieved: datetime | None = None
     """When the files were fetched (UTC), when known."""
     files: tuple[InputFile, ...] = ()
+
+
+def provenance_summary(provenance: Provenance | None) -> dict[str, JsonValue] | None:
+    """The ``feed`` field every check result and report input carries: format, source, version."""
+    if provenance is None:
+        return None
+    return {
+        "format": provenance.format,
+        "source": provenance.source,
+        "version": provenance.version,
+    }
 
 
 class NoteLevel(StrEnum):

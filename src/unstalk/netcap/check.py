@@ -18,6 +18,7 @@ from unstalk.errors import CaptureError
 from unstalk.feed.allowlist import AllowList
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.model import FamilyType
+from unstalk.models import JsonValue as JsonValue
 from unstalk.models import Severity
 from unstalk.netcap.detect import detect
 from unstalk.netcap.findings import IndicatorRef, NetworkFinding, Observation, Observations
@@ -32,7 +33,6 @@ NOTHING_FOUND = "No known stalkerware traffic found by these checks."
 MIN_USEFUL_SPAN = 300.0
 """Seconds: a shorter capture gets a limit saying apps may not have reported yet."""
 
-JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Progress = Callable[[int], None]
 """Called with the number of file bytes just read (compressed bytes for a gzip file)."""
 

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from unstalk import __version__
 from unstalk.android.check import AndroidCheckResult, result_dict
-from unstalk.feed.model import Provenance
+from unstalk.feed.model import Provenance, provenance_summary
 from unstalk.models import Severity
 from unstalk.report.build import (
     FeedInput,
@@ -160,11 +160,7 @@ def report_from_android(
 ) -> Report:
     """The report of a typed Android check result (what ``unstalk check android`` computes)."""
     data: dict[str, object] = dict(result_dict(result))
-    data["feed"] = (
-        None
-        if feed is None
-        else {"format": feed.format, "source": feed.source, "version": feed.version}
-    )
+    data["feed"] = provenance_summary(feed)
     return report_from_android_json(data, created_at=created_at, files=files)
 
 

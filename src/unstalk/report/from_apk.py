@@ -17,7 +17,7 @@ from pydantic import Field
 from unstalk import __version__
 from unstalk.apk.analyse import ApkAnalysis
 from unstalk.apk.result_json import analysis_dict
-from unstalk.feed.model import Provenance
+from unstalk.feed.model import Provenance, provenance_summary
 from unstalk.models import Severity
 from unstalk.report.build import (
     FeedInput,
@@ -151,9 +151,7 @@ def report_from_apks(
 ) -> Report:
     """The report of typed analyses (what ``unstalk scan apk`` computes)."""
     data = {
-        "feed": None
-        if feed is None
-        else {"format": feed.format, "source": feed.source, "version": feed.version},
+        "feed": provenance_summary(feed),
         "results": [analysis_dict(a) for a in analyses],
     }
     return report_from_apk_json(data, created_at=created_at)

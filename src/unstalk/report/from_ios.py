@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import Field
 
 from unstalk import __version__
-from unstalk.feed.model import Provenance
+from unstalk.feed.model import Provenance, provenance_summary
 from unstalk.ios.check import IosCheckResult, result_dict
 from unstalk.models import Severity
 from unstalk.report.build import (
@@ -171,11 +171,7 @@ def report_from_ios(
 ) -> Report:
     """The report of a typed iPhone check result (what ``unstalk check ios`` computes)."""
     data: dict[str, object] = dict(result_dict(result))
-    data["feed"] = (
-        None
-        if feed is None
-        else {"format": feed.format, "source": feed.source, "version": feed.version}
-    )
+    data["feed"] = provenance_summary(feed)
     return report_from_ios_json(data, created_at=created_at, files=files)
 
 

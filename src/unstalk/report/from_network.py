@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from unstalk import __version__
-from unstalk.feed.model import Provenance
+from unstalk.feed.model import Provenance, provenance_summary
 from unstalk.models import Severity
 from unstalk.netcap.check import NetworkCheckResult, result_dict
 from unstalk.report.build import (
@@ -142,9 +142,7 @@ def report_from_network(
 ) -> Report:
     """The report of typed capture results (what ``unstalk check pcap`` computes)."""
     data = {
-        "feed": None
-        if feed is None
-        else {"format": feed.format, "source": feed.source, "version": feed.version},
+        "feed": provenance_summary(feed),
         "results": [result_dict(r) for r in results],
     }
     return report_from_network_json(data, created_at=created_at)
