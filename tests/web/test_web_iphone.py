@@ -99,8 +99,15 @@ def test_an_encrypted_backup_folder_opens_with_its_password(tmp_path: Path) -> N
     folder = write_backup(tmp_path / "backups", SCENARIOS["benign"](), password=PASSWORD)
     client = _client(tmp_path, "no-device")
     token = csrf_token(client.get("/check/iphone").text)
-    wrong = client.post("/check/iphone/backup", data={"csrf_token": token, "folder": str(folder)})
-    assert "This backup is encrypted." in _text(wrong.text)
+    wrong = client.post(
+        "/check/iphone/backup",
+        data={"csrf_token": token, "folder": str(folder)},
+        follow_redirects=False,
+    )
+    # The check runs in the background: follow its page until it has finished.
+    text = _text(_finished(client, wrong.headers["location"]))
+    assert "This backup is encrypted." in text
+    assert "could not finish" in text.lower()
     right = client.post(
         "/check/iphone/backup",
         data={"csrf_token": token, "folder": str(folder), "password": PASSWORD},
