@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unstalk.errors import ReportError
 from unstalk.models import Severity
@@ -34,6 +34,36 @@ class Input(BaseModel):
     """A check's JSON as read: fields unstalk does not use are ignored."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class PartEvidence(Input):
+    """One fact of a phone check's finding: the file, the part of it, the value (as written)."""
+
+    source: str = ""
+    part: str = ""
+    value: str
+
+
+class NotCheckedInput(Input):
+    """A part a phone check could not read in full, as its JSON says it."""
+
+    part: str
+    source: str = ""
+    status: str = ""
+    reasons: list[str] = Field(default_factory=list)
+
+
+UNREAD = frozenset({"unparsed", "missing"})
+"""Statuses of a part nothing at all was read from: such a part makes a report incomplete."""
+
+
+def not_checked_item(item: NotCheckedInput) -> NotCheckedItem:
+    return NotCheckedItem(
+        part=item.part,
+        reason="; ".join(item.reasons) or item.status,
+        source=item.source,
+        complete_miss=item.status in UNREAD,
+    )
 
 
 class FeedInput(Input):

@@ -21,8 +21,11 @@ from unstalk.models import Severity
 from unstalk.report.build import (
     FeedInput,
     Input,
+    NotCheckedInput,
+    PartEvidence,
     feed_info,
     finding,
+    not_checked_item,
     ordered,
     outcome,
     summarise,
@@ -37,22 +40,14 @@ from unstalk.report.model import (
     Evidence,
     EvidenceKind,
     Kind,
-    NotCheckedItem,
     Report,
     ReportFinding,
 )
 from unstalk.report.texts import headline
 
 SCHEMA = "unstalk.android-check/1"
-_UNREAD = frozenset({"unparsed", "missing"})
 _STALKERWARE_TITLE = re.compile(r"Known stalkerware \((?P<family>.+)\)")
 _WATCHWARE_TITLE = re.compile(r"Known monitoring app \(watchware, (?P<family>.+)\)")
-
-
-class _Evidence(Input):
-    source: str = ""
-    part: str = ""
-    value: str
 
 
 class _Finding(Input):
@@ -61,7 +56,7 @@ class _Finding(Input):
     package: str | None = None
     title: str
     explanation: str = ""
-    evidence: list[_Evidence] = Field(default_factory=list)
+    evidence: list[PartEvidence] = Field(default_factory=list)
 
 
 class _Family(Input):
@@ -84,13 +79,6 @@ class _App(Input):
     findings: list[_Finding] = Field(default_factory=list)
 
 
-class _NotChecked(Input):
-    part: str
-    source: str = ""
-    status: str = ""
-    reasons: list[str] = Field(default_factory=list)
-
-
 class _Device(Input):
     model: str | None = None
     manufacturer: str | None = None
@@ -106,7 +94,7 @@ class AndroidCheckInput(Input):
     device: _Device | None = None
     device_findings: list[_Finding] = Field(default_factory=list)
     apps: list[_App] = Field(default_factory=list)
-    not_checked: list[_NotChecked] = Field(default_factory=list)
+    not_checked: list[NotCheckedInput] = Field(default_factory=list)
     limits: list[str] = Field(default_factory=list)
     feed: FeedInput | None = None
 
@@ -120,7 +108,7 @@ def report_from_android_json(
         _finding(f) for f in (*check.device_findings, *(f for a in check.apps for f in a.findings))
     )
     apps = tuple(_app(a) for a in check.apps)
-    not_checked = tuple(_not_checked(n) for n in check.not_checked)
+    not_checked = tuple(not_checked_item(n) for n in check.not_checked)
     summary = summarise(
         findings,
         (_named(a) for a in apps if a.verdict is AppVerdict.STALKERWARE),
@@ -195,7 +183,7 @@ def _finding(found: _Finding) -> ReportFinding:
     )
 
 
-def _evidence(item: _Evidence) -> Evidence:
+def _evidence(item: PartEvidence) -> Evidence:
     if item.part == "feed":
         kind, _, value = item.value.partition(" ")
         return Evidence(
@@ -219,13 +207,4 @@ def _app(app: _App) -> AppSummary:
         summary=app.verdict.summary,
         families=tuple(f.name for f in app.verdict.families),
         installed_from=app.install_source,
-    )
-
-
-def _not_checked(item: _NotChecked) -> NotCheckedItem:
-    return NotCheckedItem(
-        part=item.part,
-        reason="; ".join(item.reasons) or item.status,
-        source=item.source,
-        complete_miss=item.status in _UNREAD,
     )

@@ -27,8 +27,11 @@ from unstalk.report.build import (
     URGENT,
     FeedInput,
     Input,
+    NotCheckedInput,
+    PartEvidence,
     feed_info,
     finding,
+    not_checked_item,
     ordered,
     outcome,
     summarise,
@@ -44,22 +47,14 @@ from unstalk.report.model import (
     Evidence,
     EvidenceKind,
     Kind,
-    NotCheckedItem,
     Report,
     ReportFinding,
 )
 from unstalk.report.texts import headline, names_in
 
 SCHEMA = "unstalk.ios-check/1"
-_UNREAD = frozenset({"unparsed", "missing"})
 _WATCHWARE_TITLE = re.compile(r"Known monitoring app \(watchware, .+\)")
 _FEED_VALUE = re.compile(r"(?P<kind>\S+) (?P<value>.+) \((?P<family>.+), (?P<type>[\w-]+)\)")
-
-
-class _Evidence(Input):
-    source: str = ""
-    part: str = ""
-    value: str
 
 
 class _Finding(Input):
@@ -68,7 +63,7 @@ class _Finding(Input):
     app: str | None = None
     title: str
     explanation: str = ""
-    evidence: list[_Evidence] = Field(default_factory=list)
+    evidence: list[PartEvidence] = Field(default_factory=list)
 
 
 class _FeedMatch(Input):
@@ -84,13 +79,6 @@ class _App(Input):
     origin: str | None = None
     source: str | None = None
     feed: list[_FeedMatch] = Field(default_factory=list)
-
-
-class _NotChecked(Input):
-    part: str
-    source: str = ""
-    status: str = ""
-    reasons: list[str] = Field(default_factory=list)
 
 
 class _Device(Input):
@@ -112,7 +100,7 @@ class IosCheckInput(Input):
     device: _Device | None = None
     findings: list[_Finding] = Field(default_factory=list)
     apps: list[_App] = Field(default_factory=list)
-    not_checked: list[_NotChecked] = Field(default_factory=list)
+    not_checked: list[NotCheckedInput] = Field(default_factory=list)
     limits: list[str] = Field(default_factory=list)
     checklist: list[_ChecklistItem] = Field(default_factory=list)
     feed: FeedInput | None = None
@@ -127,7 +115,7 @@ def report_from_ios_json(
     labels = {a.bundle_id: _label(a) for a in check.apps}
     findings = ordered(_finding(f, labels) for f in check.findings)
     apps = tuple(_app(a, findings) for a in check.apps)
-    not_checked = tuple(_not_checked(n) for n in check.not_checked)
+    not_checked = tuple(not_checked_item(n) for n in check.not_checked)
     summary = summarise(
         findings,
         (_named(a) for a in apps if a.verdict is AppVerdict.STALKERWARE),
@@ -211,7 +199,7 @@ def _finding(found: _Finding, labels: Mapping[str, str]) -> ReportFinding:
     )
 
 
-def _evidence(item: _Evidence) -> Evidence:
+def _evidence(item: PartEvidence) -> Evidence:
     listed = _FEED_VALUE.fullmatch(item.value) if item.part == "feed" else None
     if listed is not None:
         return Evidence(
@@ -251,13 +239,4 @@ def _app(app: _App, findings: tuple[ReportFinding, ...]) -> AppSummary:
         families=tuple(dict.fromkeys(m.family for m in app.feed)),
         installed_from=app.origin,
         source=app.source,
-    )
-
-
-def _not_checked(item: _NotChecked) -> NotCheckedItem:
-    return NotCheckedItem(
-        part=item.part,
-        reason="; ".join(item.reasons) or item.status,
-        source=item.source,
-        complete_miss=item.status in _UNREAD,
     )
