@@ -4,12 +4,16 @@ The short cut (counters updated in place for flows no longer inspected) must
 never change a flow, an observation, a skip count or the summary, whatever the
 capture holds: every link type, IPv4 and IPv6, VLAN tags, fragments, records
 split across read chunks, damaged files and a port reused for a new connection.
+Every capture is read twice: with the compiled record walk (when the package was
+built with it) and with the walk in Python alone.
 """
 
 from __future__ import annotations
 
 import io
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,11 +34,12 @@ from tests.netcap.gen.scenarios import (
     mixed_traffic,
     several_interfaces,
 )
+from unstalk.netcap import scan as scan_module
 from unstalk.netcap.extract import Extraction, Extractor
 from unstalk.netcap.model import CaptureSummary, NameSource
 from unstalk.netcap.parsers import readbuffer
 from unstalk.netcap.reader import iter_packets
-from unstalk.netcap.scan import scan_capture
+from unstalk.netcap.scan import Scan, scan_capture
 
 LINK_TYPES = (
     F.LINKTYPE_ETHERNET,
@@ -54,12 +59,29 @@ def _reference(data: bytes) -> tuple[CaptureSummary, Extraction]:
     return summary, extractor.finish()
 
 
+@contextmanager
+def _python_walk_only() -> Iterator[None]:
+    compiled = getattr(scan_module, "_fastwalk")  # noqa: B009 - a private module attribute
+    setattr(scan_module, "_fastwalk", None)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(scan_module, "_fastwalk", compiled)  # noqa: B010
+
+
+def _both_walks(data: bytes) -> list[Scan]:
+    scans = [scan_capture(io.BytesIO(data), path="phone.pcap")]
+    with _python_walk_only():
+        scans.append(scan_capture(io.BytesIO(data), path="phone.pcap"))
+    return scans
+
+
 def _assert_same(data: bytes) -> Extraction:
-    scan = scan_capture(io.BytesIO(data), path="phone.pcap")
     summary, extraction = _reference(data)
-    assert scan.summary == summary
-    assert scan.extraction == extraction
-    return scan.extraction
+    for scan in _both_walks(data):
+        assert scan.summary == summary
+        assert scan.extraction == extraction
+    return extraction
 
 
 def _file(scenario: Scenario, suffix: str, tmp_path: Path) -> bytes:
@@ -90,6 +112,17 @@ def test_every_link_and_header_shape_gives_the_same_result(
     _assert_same(_file(scenario, suffix, tmp_path))
 
 
+@pytest.mark.parametrize("nanosecond", [False, True])
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_either_byte_order_and_resolution_give_the_same_result(
+    nanosecond: bool, big_endian: bool
+) -> None:
+    scenario = scenarios.combined_capture(ipv6=True, vlans=(7,)).scenario
+    for frame in list(scenario.frames):  # the second time round, flows are done with
+        scenario.add(frame.data)
+    _assert_same(scenario.pcap(nanosecond=nanosecond, big_endian=big_endian))
+
+
 def test_records_split_across_read_chunks_give_the_same_result(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -105,17 +138,17 @@ def test_several_interfaces_and_custom_blocks_give_the_same_result() -> None:
 @pytest.mark.parametrize("cut", [24 + 8, 24 + 16 + 30, -7])
 def test_a_file_cut_short_is_reported_as_the_reader_reports_it(cut: int, tmp_path: Path) -> None:
     data = _file(scenarios.combined_capture().scenario, ".pcap", tmp_path)
-    scan = scan_capture(io.BytesIO(data[:cut]), path="phone.pcap")
-    assert scan.summary.truncated
-    assert (scan.summary, scan.extraction) == _reference(data[:cut])
+    for scan in _both_walks(data[:cut]):
+        assert scan.summary.truncated
+        assert (scan.summary, scan.extraction) == _reference(data[:cut])
 
 
 def test_a_damaged_length_stops_reading_as_the_reader_does(tmp_path: Path) -> None:
     data = bytearray(_file(scenarios.combined_capture().scenario, ".pcap", tmp_path))
     data[24 + 8 : 24 + 12] = (1 << 30).to_bytes(4, "little")  # frame 1 claims 1 GiB
-    scan = scan_capture(io.BytesIO(bytes(data)), path="phone.pcap")
-    assert "claims" in scan.summary.truncated_reason
-    assert (scan.summary, scan.extraction) == _reference(bytes(data))
+    for scan in _both_walks(bytes(data)):
+        assert "claims" in scan.summary.truncated_reason
+        assert (scan.summary, scan.extraction) == _reference(bytes(data))
 
 
 def _connection(scenario: Scenario, sni: str, isn: int) -> None:

@@ -1,0 +1,267 @@
+/*
+ * The record walk of unstalk.netcap.scan, for the packets that only add to a
+ * flow's counters, compiled.
+ *
+ * Most packets of a capture belong to flows the extractor is done with: all that
+ * happens for them is that the flow's packet and byte counts, its last-seen time
+ * and its burst starts change. In Python that walk costs about a microsecond per
+ * packet, most of the run. walk() does exactly what _Scanner.ethernet_records does
+ * for such packets (the same header checks, the same flow tables, the same
+ * counter updates) and stops at the first record it cannot finish this way,
+ * leaving it untouched for the Python code. Nothing else is done here: no
+ * parsing, no new flow, no error handling beyond bounds checks.
+ *
+ * The module is optional: without a C compiler the package installs without it
+ * and scan.py walks every record in Python, with the same results.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#define MAX_FRAME 262144
+#define TCP 6
+#define UDP 17
+#define SYN 0x02
+#define UDP_MIN (8u << 16)
+
+static PyObject *s_inspect, *s_flow, *s_last_seen, *s_timestamps, *s_packets, *s_bytes;
+
+static uint32_t u32(const unsigned char *p, int big)
+{
+    if (big)
+        return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+    return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+
+static unsigned u16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
+
+/* An Ethernet frame's flow key, length and protocol, as the Python short cut reads
+ * them; 0 when the frame is not one the short cut takes. */
+typedef struct {
+    Py_ssize_t key_at, key_len;
+    long long length;
+    int proto, flags;
+} Header;
+
+static int read_header(const unsigned char *d, Py_ssize_t start, Py_ssize_t end, Header *h)
+{
+    Py_ssize_t base = start + 12;
+    if (base + 40 <= end && d[base] == 0x81 && d[base + 1] == 0)
+        base += 4;
+    if (base + 36 <= end && d[base] == 0x08) {
+        unsigned et = u16(d + base), length = u16(d + base + 4), frag = u16(d + base + 8);
+        int vihl = d[base + 2], proto = d[base + 11], off = d[base + 34];
+        uint32_t word = ((uint32_t)u16(d + base + 26) << 16) | u16(d + base + 28);
+        long long head = 20 + ((off >> 2) & 0x3C);
+        if (et != 0x0800 || vihl != 0x45 || (frag & 0x1FFF))
+            return 0;
+        if (!((proto == TCP && off >= 0x50 && head <= length && base + 2 + head <= end) ||
+              (proto == UDP && word >= UDP_MIN && length >= 28)))
+            return 0;
+        h->key_at = base + 14;
+        h->key_len = 12;
+        h->length = length;
+        h->proto = proto;
+        h->flags = d[base + 35];
+        return 1;
+    }
+    if (base + 56 <= end && d[base] == 0x86) {
+        unsigned et = u16(d + base);
+        long long length = (long long)u16(d + base + 6) + 40;
+        int version = d[base + 2], proto = d[base + 8], off = d[base + 54];
+        uint32_t word = ((uint32_t)u16(d + base + 46) << 16) | u16(d + base + 48);
+        long long head = 40 + ((off >> 2) & 0x3C);
+        if (et != 0x86DD || (version >> 4) != 6)
+            return 0;
+        if (!((proto == TCP && off >= 0x50 && head <= length && base + 2 + head <= end) ||
+              (proto == UDP && word >= UDP_MIN && length >= 48)))
+            return 0;
+        h->key_at = base + 10;
+        h->key_len = 36;
+        h->length = length;
+        h->proto = proto;
+        h->flags = d[base + 55];
+        return 1;
+    }
+    return 0;
+}
+
+/* The flow of a packet that only adds to its counters, borrowed; NULL (no error
+ * set) when the packet needs the Python code, NULL with an error on failure. */
+static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char *d, Header *h)
+{
+    PyObject *key, *entry, *state, *inspect, *flow;
+    if (h->proto == TCP && (h->flags & SYN))
+        return NULL;
+    key = PyBytes_FromStringAndSize((const char *)d + h->key_at, h->key_len);
+    if (key == NULL)
+        return NULL;
+    entry = PyDict_GetItemWithError(h->proto == TCP ? tcp : udp, key);
+    Py_DECREF(key);
+    if (entry == NULL || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2)
+        return NULL;
+    state = PyTuple_GET_ITEM(entry, 0);
+    inspect = PyObject_GetAttr(state, s_inspect);
+    if (inspect == NULL)
+        return NULL;
+    Py_DECREF(inspect);
+    if (inspect != Py_False)
+        return NULL;
+    flow = PyObject_GetAttr(state, s_flow);
+    if (flow == NULL)
+        return NULL;
+    Py_DECREF(flow); /* the state keeps it alive */
+    return flow;
+}
+
+static int add_to(PyObject *flow, PyObject *name, long long amount)
+{
+    PyObject *value = PyObject_GetAttr(flow, name), *sum;
+    long long now;
+    int failed;
+    if (value == NULL)
+        return -1;
+    now = PyLong_AsLongLong(value);
+    Py_DECREF(value);
+    if (now == -1 && PyErr_Occurred())
+        return -1;
+    sum = PyLong_FromLongLong(now + amount);
+    if (sum == NULL)
+        return -1;
+    failed = PyObject_SetAttr(flow, name, sum);
+    Py_DECREF(sum);
+    return failed;
+}
+
+/* Counters of one packet, as Extractor.add and the Python short cut update them. */
+static int count(PyObject *flow, double ts, long long length, double gap, Py_ssize_t max_bursts)
+{
+    PyObject *value = PyObject_GetAttr(flow, s_last_seen);
+    double seen;
+    if (value == NULL)
+        return -1;
+    seen = PyFloat_AsDouble(value);
+    Py_DECREF(value);
+    if (seen == -1.0 && PyErr_Occurred())
+        return -1;
+    if (ts > seen) {
+        PyObject *now = PyFloat_FromDouble(ts);
+        int failed;
+        if (now == NULL)
+            return -1;
+        if (ts - seen > gap) {
+            PyObject *bursts = PyObject_GetAttr(flow, s_timestamps);
+            if (bursts == NULL || !PyList_Check(bursts)) {
+                Py_XDECREF(bursts);
+                Py_DECREF(now);
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "a flow's timestamps must be a list");
+                return -1;
+            }
+            failed = PyList_GET_SIZE(bursts) < max_bursts ? PyList_Append(bursts, now) : 0;
+            Py_DECREF(bursts);
+            if (failed) {
+                Py_DECREF(now);
+                return -1;
+            }
+        }
+        failed = PyObject_SetAttr(flow, s_last_seen, now);
+        Py_DECREF(now);
+        if (failed)
+            return -1;
+    }
+    if (add_to(flow, s_packets, 1) || add_to(flow, s_bytes, length))
+        return -1;
+    return 0;
+}
+
+PyDoc_STRVAR(walk_doc,
+    "walk(data, pos, end, header_size, big_endian, scale, tcp, udp, number, timestamp,\n"
+    "     partial, burst_gap, max_bursts) -> (pos, number, timestamp, partial)\n\n"
+    "Walk the classic pcap records of Ethernet frames in data[pos:end] while each one\n"
+    "only adds to the counters of a flow found in ``tcp`` or ``udp`` (raw key to\n"
+    "(state, from_client)) whose state no longer inspects. Returns where the first\n"
+    "record left to the caller starts, the number and time of the last frame walked\n"
+    "and ``partial`` plus the number of walked frames captured in part.");
+
+static PyObject *walk(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t pos, end, size, max_bursts, partial;
+    int big;
+    long long number;
+    double scale, ts, gap;
+    PyObject *tcp, *udp;
+    const unsigned char *d;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*nnnpdO!O!Ldndn", &view, &pos, &end, &size, &big, &scale,
+                          &PyDict_Type, &tcp, &PyDict_Type, &udp, &number, &ts, &partial, &gap,
+                          &max_bursts))
+        return NULL;
+    d = (const unsigned char *)view.buf;
+    if (end > view.len)
+        end = view.len;
+    if (size < 16 || pos < 0 || scale <= 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "not a classic pcap record layout");
+        return NULL;
+    }
+    while (pos + size <= end) {
+        uint32_t sec = u32(d + pos, big), frac = u32(d + pos + 4, big);
+        uint32_t caplen = u32(d + pos + 8, big), orig = u32(d + pos + 12, big);
+        Py_ssize_t start = pos + size, stop = start + (Py_ssize_t)caplen;
+        double when = (double)sec + (double)frac / scale;
+        Header h;
+        PyObject *flow;
+        if (caplen > MAX_FRAME || stop > end || !read_header(d, start, stop, &h))
+            break;
+        flow = counted_flow(tcp, udp, d, &h);
+        if (flow == NULL) {
+            if (PyErr_Occurred()) {
+                PyBuffer_Release(&view);
+                return NULL;
+            }
+            break;
+        }
+        if (count(flow, when, h.length, gap, max_bursts)) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        pos = stop;
+        number += 1;
+        ts = when;
+        partial += orig > caplen;
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nLdn", pos, number, ts, partial);
+}
+
+static PyMethodDef methods[] = {
+    {"walk", walk, METH_VARARGS, walk_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "_fastwalk",
+    "The pcap record walk of unstalk.netcap.scan for packets that only add to counters.",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastwalk(void)
+{
+    s_inspect = PyUnicode_InternFromString("inspect");
+    s_flow = PyUnicode_InternFromString("flow");
+    s_last_seen = PyUnicode_InternFromString("last_seen");
+    s_timestamps = PyUnicode_InternFromString("timestamps");
+    s_packets = PyUnicode_InternFromString("packets");
+    s_bytes = PyUnicode_InternFromString("bytes");
+    if (!s_inspect || !s_flow || !s_last_seen || !s_timestamps || !s_packets || !s_bytes)
+        return NULL;
+    return PyModule_Create(&module);
+}

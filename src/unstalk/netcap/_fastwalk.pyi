@@ -1,0 +1,20 @@
+from typing import TypeVar
+
+_Entry = TypeVar("_Entry")
+
+def walk(
+    data: bytes | bytearray | memoryview,
+    pos: int,
+    end: int,
+    header_size: int,
+    big_endian: bool,
+    scale: float,
+    tcp: dict[bytes, _Entry],
+    udp: dict[bytes, _Entry],
+    number: int,
+    timestamp: float,
+    partial: int,
+    burst_gap: float,
+    max_bursts: int,
+    /,
+) -> tuple[int, int, float, int]: ...

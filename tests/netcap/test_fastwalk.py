@@ -1,0 +1,148 @@
+"""The compiled record walk on its own: what it takes, where it stops, hostile input.
+
+``tests/netcap/test_scan.py`` shows that scans with and without it are equal on
+every capture shape the tests generate; here the function is called directly.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from types import ModuleType
+
+import pytest
+
+from tests.netcap.gen import frames as F
+from unstalk.netcap import flowstate as fs
+from unstalk.netcap.extract import BURST_GAP, MAX_BURSTS
+from unstalk.netcap.model import Flow, FlowKey, Transport
+from unstalk.netcap.scan import _IPV4
+
+fastwalk: ModuleType = pytest.importorskip("unstalk.netcap._fastwalk")
+
+PHONE, SERVER = "192.168.1.20", "203.0.113.5"
+_Entry = tuple[fs.FlowState, bool]
+
+
+def _record(frame: bytes, sec: int, usec: int = 0) -> bytes:
+    return struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame
+
+
+def _udp_frame(sport: int = 40000, payload: bytes = b"media") -> bytes:
+    return F.ethernet(F.udp_packet(PHONE, SERVER, sport, 443, payload))
+
+
+def _done_flow(frame: bytes) -> tuple[Flow, dict[bytes, _Entry]]:
+    """A flow the extractor is done with, filed under the frame's raw key."""
+    key = _IPV4.unpack_from(frame, 12)[5]
+    flow = Flow(FlowKey(Transport.UDP, PHONE, 40000, SERVER, 443), 100.0, 100.0, 1, 60)
+    flow.timestamps.append(100.0)
+    state = fs.FlowState(flow, fs.QUIC, 0)
+    state.drop()
+    return flow, {key: (state, True)}
+
+
+def _walk(data: bytes, udp: dict[bytes, _Entry], **changes: object) -> tuple[int, int, float, int]:
+    args: dict[str, object] = {
+        "pos": 0,
+        "end": len(data),
+        "size": 16,
+        "big": False,
+        "scale": 1e6,
+        "tcp": {},
+        "number": 0,
+        "ts": 0.0,
+    }
+    args.update(changes)
+    result: tuple[int, int, float, int] = fastwalk.walk(
+        data,
+        args["pos"],
+        args["end"],
+        args["size"],
+        args["big"],
+        args["scale"],
+        args["tcp"],
+        udp,
+        args["number"],
+        args["ts"],
+        0,
+        BURST_GAP,
+        MAX_BURSTS,
+    )
+    return result
+
+
+def test_packets_of_a_finished_flow_only_add_to_its_counters() -> None:
+    frame = _udp_frame()
+    flow, udp = _done_flow(frame)
+    data = _record(frame, 100, 500_000) + _record(frame, 103) + _record(frame, 103, 1)
+    pos, number, ts, partial = _walk(data, udp, number=7)
+    assert (pos, number, ts, partial) == (len(data), 10, 103.000001, 0)
+    length = 20 + 8 + len(b"media")  # the IP packet's own length, not the padded frame's
+    assert (flow.packets, flow.bytes) == (4, 60 + 3 * length)
+    assert flow.last_seen == 103.000001
+    assert flow.timestamps == [100.0, 103.0]  # a new burst after more than a second
+
+
+def test_it_stops_untouched_at_the_first_packet_that_needs_the_python_code() -> None:
+    frame = _udp_frame()
+    flow, udp = _done_flow(frame)
+    unknown = _udp_frame(sport=40001)
+    data = _record(frame, 101) + _record(unknown, 102) + _record(frame, 103)
+    pos, number, ts, _ = _walk(data, udp)
+    assert (pos, number, ts) == (16 + len(frame), 1, 101.0)
+    assert (flow.packets, flow.last_seen) == (2, 101.0)
+
+
+def test_a_flow_still_inspected_is_left_to_the_python_code() -> None:
+    frame = _udp_frame()
+    flow, udp = _done_flow(frame)
+    next(iter(udp.values()))[0].inspect = True
+    assert _walk(_record(frame, 101), udp)[:2] == (0, 0)
+    assert flow.packets == 1
+
+
+def test_a_record_cut_short_or_too_long_is_left_to_the_python_code() -> None:
+    frame = _udp_frame()
+    _, udp = _done_flow(frame)
+    whole = _record(frame, 101)
+    assert _walk(whole[:-1], udp)[0] == 0
+    huge = struct.pack("<IIII", 101, 0, 1 << 30, 1 << 30) + frame
+    assert _walk(huge, udp)[0] == 0
+    assert _walk(whole, udp, end=len(whole) + 4096)[0] == len(whole)  # end past the data
+
+
+def test_frames_captured_in_part_are_counted() -> None:
+    frame = _udp_frame()
+    _, udp = _done_flow(frame)
+    data = struct.pack("<IIII", 101, 0, len(frame), len(frame) + 40) + frame
+    assert _walk(data, udp)[3] == 1
+
+
+def test_a_layout_that_is_not_classic_pcap_is_refused() -> None:
+    with pytest.raises(ValueError, match="classic pcap"):
+        _walk(b"", {}, size=8)
+    with pytest.raises(ValueError, match="classic pcap"):
+        _walk(b"", {}, pos=-1)
+
+
+def test_a_flow_whose_bursts_are_not_a_list_is_an_error_not_a_crash() -> None:
+    frame = _udp_frame()
+    flow, udp = _done_flow(frame)
+    flow.timestamps = ()  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="list"):
+        _walk(_record(frame, 200), udp)
+
+
+def test_random_bytes_never_crash_it() -> None:
+    rng = random.Random(11)
+    frame = _udp_frame()
+    _, udp = _done_flow(frame)
+    for _ in range(2000):
+        size = rng.randrange(0, 400)
+        data = bytes(rng.randrange(256) for _ in range(size))
+        if rng.random() < 0.5:
+            data = _record(frame, 101) + data
+        pos, number, _, partial = _walk(data, udp, end=rng.randrange(0, size + 64))
+        assert 0 <= pos <= len(data)
+        assert 0 <= partial <= number
