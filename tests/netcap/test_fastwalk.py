@@ -68,6 +68,7 @@ def _walk(data: bytes, udp: dict[bytes, _Entry], **changes: object) -> tuple[int
         0,
         BURST_GAP,
         MAX_BURSTS,
+        fs.HTTP,
     )
     return result
 
@@ -100,6 +101,25 @@ def test_a_flow_still_inspected_is_left_to_the_python_code() -> None:
     next(iter(udp.values()))[0].inspect = True
     assert _walk(_record(frame, 101), udp)[:2] == (0, 0)
     assert flow.packets == 1
+
+
+def _http_flow(frame: bytes) -> tuple[Flow, dict[bytes, _Entry]]:
+    """An HTTP flow still read, the frame's sender its server."""
+    key = _IPV4.unpack_from(frame, 12)[5]
+    flow = Flow(FlowKey(Transport.TCP, SERVER, 50000, PHONE, 80), 100.0, 100.0, 1, 60)
+    state = fs.FlowState(flow, fs.HTTP, 0)
+    return flow, {key: (state, False)}
+
+
+def test_an_http_servers_packets_only_add_to_counters_but_its_clients_requests_do_not() -> None:
+    answer = F.ethernet(F.tcp_packet(PHONE, SERVER, 80, 50000, b"HTTP/1.1 200 OK\r\n"))
+    flow, tcp = _http_flow(answer)
+    assert _walk(_record(answer, 101), {}, tcp=tcp)[1] == 1
+    assert flow.packets == 2
+    state, _ = next(iter(tcp.values()))
+    tcp = dict.fromkeys(tcp, (state, True))  # the same bytes, now from the client
+    assert _walk(_record(answer, 102), {}, tcp=tcp)[1] == 0
+    assert flow.packets == 2
 
 
 def test_a_record_cut_short_or_too_long_is_left_to_the_python_code() -> None:

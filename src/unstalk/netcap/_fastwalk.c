@@ -7,7 +7,9 @@
  * and its burst starts change. In Python that walk costs about a microsecond per
  * packet, most of the run. walk() does exactly what _Scanner.ethernet_records does
  * for such packets (the same header checks, the same flow tables, the same
- * counter updates) and stops at the first record it cannot finish this way,
+ * counter updates), and for the packets an HTTP flow still inspected skips (the
+ * server's, and the client's without payload: Extractor.skim), and stops at the
+ * first record it cannot finish this way,
  * leaving it untouched for the Python code. Nothing else is done here: no
  * parsing, no new flow, no error handling beyond bounds checks.
  *
@@ -24,7 +26,7 @@
 #define SYN 0x02
 #define UDP_MIN (8u << 16)
 
-static PyObject *s_inspect, *s_flow, *s_last_seen, *s_timestamps, *s_packets, *s_bytes;
+static PyObject *s_inspect, *s_kind, *s_flow, *s_last_seen, *s_timestamps, *s_packets, *s_bytes;
 
 static uint32_t u32(const unsigned char *p, int big)
 {
@@ -40,7 +42,7 @@ static unsigned u16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1
 typedef struct {
     Py_ssize_t key_at, key_len;
     long long length;
-    int proto, flags;
+    int proto, flags, empty; /* empty: a TCP segment without payload */
 } Header;
 
 static int read_header(const unsigned char *d, Py_ssize_t start, Py_ssize_t end, Header *h)
@@ -63,6 +65,7 @@ static int read_header(const unsigned char *d, Py_ssize_t start, Py_ssize_t end,
         h->length = length;
         h->proto = proto;
         h->flags = d[base + 35];
+        h->empty = proto == TCP && (head == length || base + 2 + head == end);
         return 1;
     }
     if (base + 56 <= end && d[base] == 0x86) {
@@ -81,14 +84,31 @@ static int read_header(const unsigned char *d, Py_ssize_t start, Py_ssize_t end,
         h->length = length;
         h->proto = proto;
         h->flags = d[base + 55];
+        h->empty = proto == TCP && (head == length || base + 2 + head == end);
         return 1;
     }
     return 0;
 }
 
+/* Whether an HTTP flow still inspected has nothing to read in this packet: 1 yes,
+ * 0 no, -1 error. HTTP is read on the client's side only. */
+static int http_skips(PyObject *state, int from_client, Header *h, long http)
+{
+    PyObject *kind = PyObject_GetAttr(state, s_kind);
+    long value;
+    if (kind == NULL)
+        return -1;
+    value = PyLong_Check(kind) ? PyLong_AsLong(kind) : -1;
+    Py_DECREF(kind);
+    if (value == -1 && PyErr_Occurred())
+        return -1;
+    return value == http && (!from_client || h->empty);
+}
+
 /* The flow of a packet that only adds to its counters, borrowed; NULL (no error
  * set) when the packet needs the Python code, NULL with an error on failure. */
-static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char *d, Header *h)
+static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char *d, Header *h,
+                              long http)
 {
     PyObject *key, *entry, *state, *inspect, *flow;
     if (h->proto == TCP && (h->flags & SYN))
@@ -105,8 +125,14 @@ static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char 
     if (inspect == NULL)
         return NULL;
     Py_DECREF(inspect);
-    if (inspect != Py_False)
-        return NULL;
+    if (inspect != Py_False) {
+        int from_client = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1)), skips;
+        if (from_client < 0)
+            return NULL;
+        skips = http_skips(state, from_client, h, http);
+        if (skips <= 0)
+            return NULL;
+    }
     flow = PyObject_GetAttr(state, s_flow);
     if (flow == NULL)
         return NULL;
@@ -177,10 +203,11 @@ static int count(PyObject *flow, double ts, long long length, double gap, Py_ssi
 
 PyDoc_STRVAR(walk_doc,
     "walk(data, pos, end, header_size, big_endian, scale, tcp, udp, number, timestamp,\n"
-    "     partial, burst_gap, max_bursts) -> (pos, number, timestamp, partial)\n\n"
+    "     partial, burst_gap, max_bursts, http) -> (pos, number, timestamp, partial)\n\n"
     "Walk the classic pcap records of Ethernet frames in data[pos:end] while each one\n"
     "only adds to the counters of a flow found in ``tcp`` or ``udp`` (raw key to\n"
-    "(state, from_client)) whose state no longer inspects. Returns where the first\n"
+    "(state, from_client)) whose state no longer inspects, or whose state is of kind\n"
+    "``http`` and skips the packet. Returns where the first\n"
     "record left to the caller starts, the number and time of the last frame walked\n"
     "and ``partial`` plus the number of walked frames captured in part.");
 
@@ -188,15 +215,16 @@ static PyObject *walk(PyObject *self, PyObject *args)
 {
     Py_buffer view;
     Py_ssize_t pos, end, size, max_bursts, partial;
+    long http;
     int big;
     long long number;
     double scale, ts, gap;
     PyObject *tcp, *udp;
     const unsigned char *d;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*nnnpdO!O!Ldndn", &view, &pos, &end, &size, &big, &scale,
+    if (!PyArg_ParseTuple(args, "y*nnnpdO!O!Ldndnl", &view, &pos, &end, &size, &big, &scale,
                           &PyDict_Type, &tcp, &PyDict_Type, &udp, &number, &ts, &partial, &gap,
-                          &max_bursts))
+                          &max_bursts, &http))
         return NULL;
     d = (const unsigned char *)view.buf;
     if (end > view.len)
@@ -215,7 +243,7 @@ static PyObject *walk(PyObject *self, PyObject *args)
         PyObject *flow;
         if (caplen > MAX_FRAME || stop > end || !read_header(d, start, stop, &h))
             break;
-        flow = counted_flow(tcp, udp, d, &h);
+        flow = counted_flow(tcp, udp, d, &h, http);
         if (flow == NULL) {
             if (PyErr_Occurred()) {
                 PyBuffer_Release(&view);
@@ -256,12 +284,13 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fastwalk(void)
 {
     s_inspect = PyUnicode_InternFromString("inspect");
+    s_kind = PyUnicode_InternFromString("kind");
     s_flow = PyUnicode_InternFromString("flow");
     s_last_seen = PyUnicode_InternFromString("last_seen");
     s_timestamps = PyUnicode_InternFromString("timestamps");
     s_packets = PyUnicode_InternFromString("packets");
     s_bytes = PyUnicode_InternFromString("bytes");
-    if (!s_inspect || !s_flow || !s_last_seen || !s_timestamps || !s_packets || !s_bytes)
+    if (!s_inspect || !s_kind || !s_flow || !s_last_seen || !s_timestamps || !s_packets || !s_bytes)
         return NULL;
     return PyModule_Create(&module);
 }

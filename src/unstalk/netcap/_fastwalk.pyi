@@ -16,5 +16,6 @@ def walk(
     partial: int,
     burst_gap: float,
     max_bursts: int,
+    http: int,
     /,
 ) -> tuple[int, int, float, int]: ...

@@ -32,6 +32,7 @@ from typing import BinaryIO
 
 from unstalk.netcap.extract import BURST_GAP, MAX_BURSTS, Extraction, Extractor
 from unstalk.netcap.flowstate import DNS as _DNS
+from unstalk.netcap.flowstate import HTTP as _HTTP
 from unstalk.netcap.flowstate import FlowState
 from unstalk.netcap.model import CaptureSummary, Packet
 from unstalk.netcap.parsers.capture import MAX_FRAME, PcapLayout, Record, RecordReader
@@ -60,7 +61,7 @@ _Bytes = bytes | bytearray | memoryview
 _Cache = dict[bytes, tuple[FlowState, bool]]
 """Raw key (addresses and ports as sent) to the extractor's ``(state, from_client)``."""
 _FastWalk = Callable[
-    [_Bytes, int, int, int, bool, float, _Cache, _Cache, int, float, int, float, int],
+    [_Bytes, int, int, int, bool, float, _Cache, _Cache, int, float, int, float, int, int],
     tuple[int, int, float, int],
 ]
 """The signature of :func:`unstalk.netcap._fastwalk.walk`."""
@@ -185,7 +186,7 @@ def _refill(records: RecordReader, need: int, number: int, caplen: int = 0) -> b
     return False
 
 
-_BURSTS = (BURST_GAP, MAX_BURSTS)
+_WALK_CONSTANTS = (BURST_GAP, MAX_BURSTS, _HTTP)
 
 
 def _no_fast_walk(
@@ -202,6 +203,7 @@ def _no_fast_walk(
     partial: int,
     burst_gap: float,
     max_bursts: int,
+    http: int,
 ) -> tuple[int, int, float, int]:
     """Stands in for the compiled walk when it was not built: leaves every record to Python."""
     return pos, number, timestamp, partial
@@ -229,8 +231,9 @@ class _Scanner:
 
         Returns where the first record not handled starts, the number of the last
         frame handled and its timestamp (``last`` gives those of the frame before).
-        The compiled walk takes the packets that only add to a flow's counters and
-        stops, untouched, at the first record that needs :meth:`ethernet`.
+        The compiled walk takes the packets that only add to a flow's counters (those
+        of finished flows, and those an HTTP flow skips) and stops, untouched, at the
+        first record that needs :meth:`ethernet`.
         """
         header, size, _, scale = layout
         unpack, frame = header.unpack_from, self.ethernet
@@ -240,7 +243,7 @@ class _Scanner:
         partial = 0
         while True:
             pos, number, ts, partial = fast(
-                data, pos, end, size, big, scale, tcp, udp, number, ts, partial, *_BURSTS
+                data, pos, end, size, big, scale, tcp, udp, number, ts, partial, *_WALK_CONSTANTS
             )
             if pos + size > end:
                 break
