@@ -166,3 +166,73 @@ def test_random_bytes_never_crash_it() -> None:
         pos, number, _, partial = _walk(data, udp, end=rng.randrange(0, size + 64))
         assert 0 <= pos <= len(data)
         assert 0 <= partial <= number
+
+
+def _epb(frame: bytes, ticks: int, *, interface: int = 0, trailer: int | None = None) -> bytes:
+    body = struct.pack("<IIIII", interface, ticks >> 32, ticks & 0xFFFFFFFF, len(frame), len(frame))
+    body += frame + b"\0" * (-len(frame) % 4)
+    length = 12 + len(body)
+    return struct.pack("<II", 6, length) + body + struct.pack("<I", trailer or length)
+
+
+def _walk_pcapng(
+    data: bytes, udp: dict[bytes, _Entry], clocks: list[tuple[int, int, int]]
+) -> tuple[int, int, float, int]:
+    result: tuple[int, int, float, int] = fastwalk.walk_pcapng(
+        data,
+        0,
+        len(data),
+        False,
+        clocks,
+        {},
+        udp,
+        0,
+        0.0,
+        0,
+        BURST_GAP,
+        MAX_BURSTS,
+        fs.HTTP,
+        1 << 24,
+    )
+    return result
+
+
+def test_pcapng_packet_blocks_of_a_finished_flow_are_taken_until_another_block() -> None:
+    frame = _udp_frame()
+    flow, udp = _done_flow(frame)
+    other_block = struct.pack("<II", 5, 16) + b"\0" * 4 + struct.pack("<I", 16)
+    data = _epb(frame, 101_000_000) + _epb(frame, 102_000_000) + other_block
+    pos, number, ts, _ = _walk_pcapng(data, udp, [(1, 1_000_000, 0)])
+    assert (pos, number, ts) == (len(data) - 16, 2, 102.0)
+    assert flow.packets == 3
+
+
+@pytest.mark.parametrize(
+    ("block", "clocks"),
+    [
+        (_epb(_udp_frame(), 5, trailer=999), [(1, 1_000_000, 0)]),  # lengths disagree
+        (_epb(_udp_frame(), 5, interface=1), [(1, 1_000_000, 0)]),  # undeclared interface
+        (_epb(_udp_frame(), 5), [(113, 1_000_000, 0)]),  # not Ethernet
+        (_epb(_udp_frame(), 5), [(1, 1_000_000, 1 << 60)]),  # offset not exact in a double
+        (_epb(_udp_frame(), 5)[:-4], [(1, 1_000_000, 0)]),  # cut short
+    ],
+)
+def test_pcapng_blocks_it_cannot_take_exactly_are_left_to_python(
+    block: bytes, clocks: list[tuple[int, int, int]]
+) -> None:
+    flow, udp = _done_flow(_udp_frame())
+    assert _walk_pcapng(block, udp, clocks)[:2] == (0, 0)
+    assert flow.packets == 1
+
+
+def test_pcapng_times_equal_pythons_for_every_kind_of_clock() -> None:
+    rng = random.Random(5)
+    frame = _udp_frame()
+    divisors = [10**n for n in range(20)] + [2**n for n in range(64)] + [7, 999_999_937]
+    for _ in range(3000):
+        ticks = rng.choice([rng.randrange(1 << 53), rng.randrange(1 << 64)])
+        divisor = rng.choice(divisors)
+        offset = rng.randrange(-(1 << 40), 1 << 40)
+        _, udp = _done_flow(frame)
+        ts = _walk_pcapng(_epb(frame, ticks), udp, [(1, divisor, offset)])[2]
+        assert ts == ticks / divisor + offset

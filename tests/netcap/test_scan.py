@@ -14,6 +14,7 @@ import io
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from tests.netcap.gen.app_payloads import (
     tcp_framed,
     tls_records,
 )
+from tests.netcap.gen.pcap_writer import Interface, PcapngWriter
 from tests.netcap.gen.scenarios import (
     PHONE_V4,
     SERVER_V4,
@@ -121,6 +123,36 @@ def test_either_byte_order_and_resolution_give_the_same_result(
     for frame in list(scenario.frames):  # the second time round, flows are done with
         scenario.add(frame.data)
     _assert_same(scenario.pcap(nanosecond=nanosecond, big_endian=big_endian))
+
+
+@pytest.mark.parametrize("tsresol", [6, 9, 0x80 | 30])
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_pcapng_clocks_of_every_kind_give_the_same_times(tsresol: int, big_endian: bool) -> None:
+    # Microseconds and binary fractions are divided in the compiled walk; nanoseconds
+    # (ticks beyond 2**53) go through Python's own division.
+    scenario = scenarios.combined_capture(vlans=(4,)).scenario
+    for frame in list(scenario.frames):
+        scenario.add(frame.data)
+    _assert_same(scenario.pcapng(big_endian=big_endian, tsresol=tsresol))
+
+
+def test_pcapng_interfaces_with_clock_offsets_and_other_links_give_the_same_result() -> None:
+    scenario = scenarios.combined_capture(ipv6=True).scenario
+    writer = PcapngWriter()
+    writer.section()
+    ethernet = writer.interface(Interface(F.LINKTYPE_ETHERNET, tsoffset=-3600))
+    writer.interface(Interface(F.LINKTYPE_LINUX_SLL, tsresol=9))
+    later = writer.interface(Interface(F.LINKTYPE_ETHERNET, tsresol=9, tsoffset=7200))
+    # A divisor beyond 2**53, made possible by an offset that keeps the ticks small.
+    fine = writer.interface(Interface(F.LINKTYPE_ETHERNET, tsresol=16, tsoffset=1_699_999_990))
+    for interface in (ethernet, later, fine):
+        for frame in scenario.frames:
+            writer.packet(replace(frame, interface=interface))
+    writer.section(big_endian=True)  # a new section starts its interfaces afresh
+    writer.interface(Interface(F.LINKTYPE_ETHERNET))
+    for frame in scenario.frames:
+        writer.packet(replace(frame, interface=0))
+    _assert_same(writer.getvalue())
 
 
 def test_records_split_across_read_chunks_give_the_same_result(

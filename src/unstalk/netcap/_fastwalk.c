@@ -201,6 +201,20 @@ static int count(PyObject *flow, double ts, long long length, double gap, Py_ssi
     return 0;
 }
 
+/* One frame data[start:stop] at time ``when``: 1 counted, 0 left to Python, -1 error. */
+static int take(const unsigned char *d, Py_ssize_t start, Py_ssize_t stop, double when,
+                PyObject *tcp, PyObject *udp, double gap, Py_ssize_t max_bursts, long http)
+{
+    Header h;
+    PyObject *flow;
+    if (!read_header(d, start, stop, &h))
+        return 0;
+    flow = counted_flow(tcp, udp, d, &h, http);
+    if (flow == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return count(flow, when, h.length, gap, max_bursts) ? -1 : 1;
+}
+
 PyDoc_STRVAR(walk_doc,
     "walk(data, pos, end, header_size, big_endian, scale, tcp, udp, number, timestamp,\n"
     "     partial, burst_gap, max_bursts, http) -> (pos, number, timestamp, partial)\n\n"
@@ -239,23 +253,166 @@ static PyObject *walk(PyObject *self, PyObject *args)
         uint32_t caplen = u32(d + pos + 8, big), orig = u32(d + pos + 12, big);
         Py_ssize_t start = pos + size, stop = start + (Py_ssize_t)caplen;
         double when = (double)sec + (double)frac / scale;
-        Header h;
-        PyObject *flow;
-        if (caplen > MAX_FRAME || stop > end || !read_header(d, start, stop, &h))
+        int taken;
+        if (caplen > MAX_FRAME || stop > end)
             break;
-        flow = counted_flow(tcp, udp, d, &h, http);
-        if (flow == NULL) {
-            if (PyErr_Occurred()) {
-                PyBuffer_Release(&view);
-                return NULL;
-            }
-            break;
-        }
-        if (count(flow, when, h.length, gap, max_bursts)) {
+        taken = take(d, start, stop, when, tcp, udp, gap, max_bursts, http);
+        if (taken < 0) {
             PyBuffer_Release(&view);
             return NULL;
         }
+        if (!taken)
+            break;
         pos = stop;
+        number += 1;
+        ts = when;
+        partial += orig > caplen;
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nLdn", pos, number, ts, partial);
+}
+
+#define MAX_CLOCKS 64
+#define EXACT (1ULL << 53) /* integers up to this convert to double exactly */
+
+/* An interface's clock, when its Ethernet frames' times can be computed here exactly
+ * as Python computes them: ticks / divisor + offset. When ticks and divisor are exact
+ * in a double, one double division is rounded once, as Python's integer true division
+ * is; otherwise (nanosecond clocks) Python's own integer division is called. */
+typedef struct {
+    int usable;
+    double divisor, offset;
+    PyObject *divisor_int; /* borrowed from the clocks list */
+} Clock;
+
+/* A frame's time, or -1.0 with an error set. */
+static double clock_time(const Clock *clock, unsigned long long ticks)
+{
+    PyObject *numerator, *quotient;
+    double value;
+    if (ticks <= EXACT && clock->divisor > 0)
+        return (double)ticks / clock->divisor + clock->offset;
+    numerator = PyLong_FromUnsignedLongLong(ticks);
+    if (numerator == NULL)
+        return -1.0;
+    quotient = PyNumber_TrueDivide(numerator, clock->divisor_int);
+    Py_DECREF(numerator);
+    if (quotient == NULL)
+        return -1.0;
+    value = PyFloat_AsDouble(quotient);
+    Py_DECREF(quotient);
+    return value + clock->offset;
+}
+
+/* A Python int as a long long; 0 when it is not one or does not fit. */
+static int small_int(PyObject *value, long long *out)
+{
+    int overflow = 0;
+    if (!PyLong_Check(value))
+        return 0;
+    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || (*out == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* The first MAX_CLOCKS interfaces' clocks; an interface of another link type, or
+ * whose clock cannot be computed exactly here, is marked unusable. */
+static PyObject *zero;
+
+static Py_ssize_t read_clocks(PyObject *clocks, Clock *out)
+{
+    Py_ssize_t i, n = PyList_GET_SIZE(clocks);
+    if (n > MAX_CLOCKS)
+        n = MAX_CLOCKS;
+    for (i = 0; i < n; i++) {
+        PyObject *clock = PyList_GET_ITEM(clocks, i);
+        long long link, divisor, offset;
+        out[i].usable = PyTuple_Check(clock) && PyTuple_GET_SIZE(clock) == 3 &&
+                        small_int(PyTuple_GET_ITEM(clock, 0), &link) &&
+                        small_int(PyTuple_GET_ITEM(clock, 2), &offset) && link == 1 &&
+                        offset <= (long long)EXACT && offset >= -(long long)EXACT &&
+                        PyLong_Check(PyTuple_GET_ITEM(clock, 1)) &&
+                        PyObject_RichCompareBool(PyTuple_GET_ITEM(clock, 1), zero, Py_GT) == 1;
+        PyErr_Clear();
+        if (out[i].usable) {
+            out[i].divisor_int = PyTuple_GET_ITEM(clock, 1);
+            out[i].divisor = small_int(out[i].divisor_int, &divisor) &&
+                                     (unsigned long long)divisor <= EXACT
+                                 ? (double)divisor
+                                 : 0.0; /* 0: divide in Python */
+            out[i].offset = (double)offset;
+        }
+    }
+    return n;
+}
+
+PyDoc_STRVAR(walk_pcapng_doc,
+    "walk_pcapng(data, pos, end, big_endian, clocks, tcp, udp, number, timestamp, partial,\n"
+    "            burst_gap, max_bursts, http, max_block) -> (pos, number, timestamp, partial)\n\n"
+    "The same as walk() for the pcapng enhanced packet blocks of one section, from\n"
+    "``pos``: ``clocks`` lists each interface's (link type, divisor, offset). Stops,\n"
+    "untouched, at the first block that is not a whole enhanced packet block of an\n"
+    "Ethernet interface whose packet only adds to a flow's counters.");
+
+static PyObject *walk_pcapng(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t pos, end, max_bursts, partial, max_block, nclocks;
+    int big;
+    long long number;
+    long http;
+    double ts, gap;
+    PyObject *clocks, *tcp, *udp;
+    Clock clock[MAX_CLOCKS];
+    const unsigned char *d;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*nnpO!O!O!Ldndnln", &view, &pos, &end, &big, &PyList_Type,
+                          &clocks, &PyDict_Type, &tcp, &PyDict_Type, &udp, &number, &ts,
+                          &partial, &gap, &max_bursts, &http, &max_block))
+        return NULL;
+    d = (const unsigned char *)view.buf;
+    if (end > view.len)
+        end = view.len;
+    if (pos < 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "a negative position");
+        return NULL;
+    }
+    nclocks = read_clocks(clocks, clock);
+    while (pos + 32 <= end) {
+        uint32_t type = u32(d + pos, big), length = u32(d + pos + 4, big);
+        uint32_t if_id, high, low, caplen, orig;
+        unsigned long long ticks;
+        double when;
+        int taken;
+        if (type != 6 || length < 32 || length % 4 || length > max_block ||
+            pos + (Py_ssize_t)length > end || u32(d + pos + length - 4, big) != length)
+            break;
+        if_id = u32(d + pos + 8, big);
+        high = u32(d + pos + 12, big);
+        low = u32(d + pos + 16, big);
+        caplen = u32(d + pos + 20, big);
+        orig = u32(d + pos + 24, big);
+        ticks = ((unsigned long long)high << 32) | low;
+        if (if_id >= nclocks || !clock[if_id].usable || caplen > length - 32 ||
+            caplen > MAX_FRAME)
+            break;
+        when = clock_time(&clock[if_id], ticks);
+        if (when == -1.0 && PyErr_Occurred()) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        taken = take(d, pos + 28, pos + 28 + caplen, when, tcp, udp, gap, max_bursts, http);
+        if (taken < 0) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        if (!taken)
+            break;
+        pos += length;
         number += 1;
         ts = when;
         partial += orig > caplen;
@@ -266,6 +423,7 @@ static PyObject *walk(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, walk_doc},
+    {"walk_pcapng", walk_pcapng, METH_VARARGS, walk_pcapng_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -283,6 +441,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__fastwalk(void)
 {
+    zero = PyLong_FromLong(0);
     s_inspect = PyUnicode_InternFromString("inspect");
     s_kind = PyUnicode_InternFromString("kind");
     s_flow = PyUnicode_InternFromString("flow");
@@ -290,7 +449,7 @@ PyMODINIT_FUNC PyInit__fastwalk(void)
     s_timestamps = PyUnicode_InternFromString("timestamps");
     s_packets = PyUnicode_InternFromString("packets");
     s_bytes = PyUnicode_InternFromString("bytes");
-    if (!s_inspect || !s_kind || !s_flow || !s_last_seen || !s_timestamps || !s_packets || !s_bytes)
+    if (!zero || !s_inspect || !s_kind || !s_flow || !s_last_seen || !s_timestamps || !s_packets || !s_bytes)
         return NULL;
     return PyModule_Create(&module);
 }

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import gc
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -35,7 +35,7 @@ from unstalk.netcap.flowstate import DNS as _DNS
 from unstalk.netcap.flowstate import HTTP as _HTTP
 from unstalk.netcap.flowstate import FlowState
 from unstalk.netcap.model import CaptureSummary, Packet
-from unstalk.netcap.parsers.capture import MAX_FRAME, PcapLayout, Record, RecordReader
+from unstalk.netcap.parsers.capture import MAX_BLOCK, MAX_FRAME, PcapLayout, RecordReader
 from unstalk.netcap.parsers.fields import header_packet, udp_payload
 from unstalk.netcap.parsers.packet import LINKTYPE_ETHERNET
 from unstalk.netcap.reader import SKIP_MALFORMED, decoder_for, summarise
@@ -92,7 +92,7 @@ def scan_capture(stream: BinaryIO, *, path: str) -> Scan:
         if records.pcap_layout is not None:
             last = _walk_pcap(records, records.pcap_layout, scanner)
         else:
-            last = _walk_records(iter(records), scanner)
+            last = _walk_records(records, scanner)
     finally:
         if collecting:
             _resume_collector()
@@ -118,18 +118,26 @@ def _resume_collector() -> None:
     gc.enable()
 
 
-def _walk_records(records: Iterator[Record], scanner: _Scanner) -> float:
-    """Feed every record to the scanner; return the last record's timestamp."""
-    timestamp = 0.0
+def _walk_records(records: RecordReader, scanner: _Scanner) -> float:
+    """Feed every pcapng record to the scanner; return the last record's timestamp.
+
+    The compiled walk, when built, takes the blocks whose packets only add to
+    counters before the record iterator sees them (``RecordReader.hop``).
+    """
+    timestamp, number = 0.0, 0
     ethernet, other = scanner.ethernet, scanner.other
-    for number, (link_type, timestamp, orig_len, frame) in enumerate(records, 1):
+    if scanner.fast_pcapng is not None:
+        records.hop = scanner.pcapng_blocks
+    for link_type, timestamp, orig_len, frame in records:
+        number = records.frames
         if orig_len > len(frame):
             scanner.partial += 1
         if link_type == LINKTYPE_ETHERNET:
             ethernet(frame, 0, len(frame), timestamp, number)
         else:
             other(link_type, frame, timestamp, number)
-    return timestamp
+    hopped, hopped_at = scanner.hopped
+    return hopped_at if hopped > number else timestamp
 
 
 def _walk_pcap(records: RecordReader, layout: PcapLayout, scanner: _Scanner) -> float:
@@ -187,6 +195,7 @@ def _refill(records: RecordReader, need: int, number: int, caplen: int = 0) -> b
 
 
 _WALK_CONSTANTS = (BURST_GAP, MAX_BURSTS, _HTTP)
+_PCAPNG_CONSTANTS = (*_WALK_CONSTANTS, MAX_BLOCK)
 
 
 def _no_fast_walk(
@@ -223,6 +232,9 @@ class _Scanner:
         self._ipv6 = _IPV6.unpack_from
         self.fast: _FastWalk = _no_fast_walk if _fastwalk is None else _fastwalk.walk
         """The compiled walk of :mod:`unstalk.netcap._fastwalk`, when it was built."""
+        self.fast_pcapng = None if _fastwalk is None else _fastwalk.walk_pcapng
+        self.hopped = (0, 0.0)
+        """Number and time of the last frame :meth:`pcapng_blocks` took."""
 
     def ethernet_records(
         self, data: _Bytes, pos: int, end: int, layout: PcapLayout, last: tuple[int, float]
@@ -257,6 +269,29 @@ class _Scanner:
             partial += orig > caplen
             frame(data, start, pos, ts, number)
         self.partial += partial
+        return pos, number, ts
+
+    def pcapng_blocks(
+        self,
+        data: _Bytes,
+        pos: int,
+        end: int,
+        big: bool,
+        clocks: list[tuple[int, int, int]],
+        number: int,
+        ts: float,
+    ) -> tuple[int, int, float]:
+        """Take the enhanced packet blocks that only add to counters (``RecordReader.hop``)."""
+        fast = self.fast_pcapng
+        if fast is None:
+            return pos, number, ts
+        tcp, udp = self._caches[_TCP], self._caches[_UDP]
+        before = number
+        pos, number, ts, self.partial = fast(
+            data, pos, end, big, clocks, tcp, udp, number, ts, self.partial, *_PCAPNG_CONSTANTS
+        )
+        if number > before:
+            self.hopped = (number, ts)
         return pos, number, ts
 
     def ethernet(self, data: _Bytes, start: int, end: int, ts: float, n: int) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gzip
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from unstalk.errors import CaptureError
@@ -63,6 +63,13 @@ _OTHER_COMPRESSION = {
     b"\x04\x22\x4d\x18": "lz4",
     b"\x50\x4b\x03\x04": "zip",
 }
+BlockHop = Callable[
+    [Chunk, int, int, bool, list[tuple[int, int, int]], int, float], tuple[int, int, float]
+]
+"""``hop(data, pos, end, big_endian, clocks, frames, last_timestamp)``: a caller taking
+whole pcapng blocks itself from ``data[pos:end]`` (``clocks``: the section's interfaces'
+``(link_type, divisor, offset)``); returns where it stopped, the frame count and the last
+frame's time. It must stop at the first block it does not take, leaving it untouched."""
 _NOT_A_CAPTURE = "This file is not a packet capture (pcap or pcapng)"
 _SAVE_AS = "Save the capture from Wireshark or tcpdump as pcap or pcapng and try again."
 
@@ -89,6 +96,8 @@ class RecordReader:
         self.frames = 0
         self.pcap_layout: PcapLayout | None = None
         """Set for classic pcap, so a caller can walk its records in place (see ``buffer``)."""
+        self.hop: BlockHop = _no_hop
+        """Set before iterating a pcapng file to take the blocks a caller can take faster."""
         self._records = self._open()
 
     def __iter__(self) -> Iterator[Record]:
@@ -207,7 +216,12 @@ class RecordReader:
         section = _Section(self, "<")
         data, pos, end, view = buf.data, buf.pos, len(buf.data), memoryview(buf.data)
         need = 12
+        hop = self.hop
         while True:
+            # Only whole blocks are taken, so this is safe while one is being read in.
+            pos, self.frames, section.last_timestamp = hop(
+                data, pos, end, section.big, section.clocks, self.frames, section.last_timestamp
+            )
             if pos + need > end:
                 if not self._refill(pos, need, "the file ends inside a block"):
                     return
@@ -250,11 +264,25 @@ class RecordReader:
                 yield record
 
 
+def _no_hop(
+    data: Chunk,
+    pos: int,
+    end: int,
+    big_endian: bool,
+    clocks: list[tuple[int, int, int]],
+    frames: int,
+    last_timestamp: float,
+) -> tuple[int, int, float]:
+    """The default :data:`BlockHop`: takes no block."""
+    return pos, frames, last_timestamp
+
+
 class _Section:
     """One pcapng section: its byte order and its interfaces."""
 
     def __init__(self, reader: RecordReader, order: str) -> None:
         self.reader = reader
+        self.big = order == ">"
         self.header = struct.Struct(order + "II")
         self.u32 = struct.Struct(order + "I")
         self.epb = struct.Struct(order + "IIIII")
