@@ -7,9 +7,10 @@ In one run, on one file written by ``bench/pcapgen.py`` (a phone's traffic mix):
 
 - **unstalk**: a fresh Python process runs ``scan_capture`` (what ``unstalk check pcap``
   runs: the capture reader and the extractor in one pass, with the short cut for flows
-  no longer inspected), then counts the DNS question names, TLS and QUIC SNIs and HTTP
-  Hosts it found. Its peak memory is the process's own high-water mark (``VmHWM`` in
-  /proc/self/status, the interpreter and imports included).
+  no longer inspected, compiled when the package was built with a C compiler), then
+  counts the DNS question names, TLS and QUIC SNIs and HTTP Hosts it found. Its peak
+  memory is the process's own high-water mark (``VmHWM`` in /proc/self/status, the
+  interpreter and imports included).
 - **tshark**: ``tshark -n -r FILE -o tcp.reassemble_out_of_order:TRUE -d
   udp.port==443,quic -d tcp.port==5228,tls -T fields -e dns.qry.name -e
   tls.handshake.extensions_server_name -e http.host``, its output written to a file
@@ -19,8 +20,11 @@ In one run, on one file written by ``bench/pcapgen.py`` (a phone's traffic mix):
   heuristic) and none to TCP 5228, so when the phone's ephemeral port is one tshark
   binds to another protocol, that protocol wins and the SNI is lost (seed 7, 1M packets:
   frame 862163, a QUIC Initial from port 54328, decoded as Elasticsearch).
+- **unstalk, Python walk only**: the same without the compiled record walk
+  (``unstalk.netcap._fastwalk``), as an install without a C compiler runs; its names
+  must equal the compiled walk's.
 
-Both are timed as whole processes, start-up included (wall clock, and CPU from
+All are timed as whole processes, start-up included (wall clock, and CPU from
 ``wait4``); the ratio is tshark's wall time over unstalk's. unstalk's time inside
 its process, without start-up, is shown too.
 
@@ -116,9 +120,18 @@ def run_measured(command: Sequence[str], stdout: int) -> tuple[float, float, int
 # -- unstalk, in a process of its own ------------------------------------------------
 
 
-def worker(path: Path) -> None:
-    """Extract from ``path`` and print what was found, the time taken and the peak memory."""
+def worker(path: Path, *, python_walk: bool) -> None:
+    """Extract from ``path`` and print what was found, the time taken and the peak memory.
+
+    ``python_walk``: leave the compiled record walk out, as an install without a C
+    compiler does.
+    """
+    from unstalk.netcap import scan as scan_module
     from unstalk.netcap.scan import scan_capture
+
+    if python_walk:
+        setattr(scan_module, "_fastwalk", None)  # noqa: B010 - a private module attribute
+    walk = "Python" if getattr(scan_module, "_fastwalk") is None else "compiled"  # noqa: B009
 
     started = time.perf_counter()
     with path.open("rb") as stream:
@@ -136,6 +149,7 @@ def worker(path: Path) -> None:
         "skipped": summary.skipped.total,
         "flows": len(result.flows),
         "malformed": result.malformed,
+        "walk": walk,
         "found": found,
     }
     print(json.dumps(report))
@@ -153,9 +167,10 @@ def _vmhwm() -> int:
     return 0
 
 
-def run_unstalk(path: Path, run: Run) -> None:
+def run_unstalk(path: Path, run: Run, *, python_walk: bool = False) -> None:
     with tempfile.TemporaryFile() as out:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path)]
+        command += ["--python-walk"] if python_walk else []
         wall, cpu, peak, status = run_measured(command, out.fileno())
         out.seek(0)
         text = out.read().decode()
@@ -167,7 +182,7 @@ def run_unstalk(path: Path, run: Run) -> None:
     run.inner.append(report["seconds"])
     run.peak_bytes = max(run.peak_bytes, report["vmhwm"] or peak)
     run.found = report["found"]
-    run.notes = {k: report[k] for k in ("packets", "skipped", "flows", "malformed")}
+    run.notes = {k: report[k] for k in ("packets", "skipped", "flows", "malformed", "walk")}
 
 
 # -- tshark --------------------------------------------------------------------------
@@ -251,7 +266,7 @@ def explain_difference(name: str, ours: Frames, theirs: Frames, expected: Counte
         )
 
 
-def report(ours: Run, tshark: Run, packets: int) -> dict[str, object]:
+def report(ours: Run, tshark: Run, packets: int, python: Run) -> dict[str, object]:
     mine, theirs = ours.timing, tshark.timing
     ratio = theirs.median / mine.median
     inner = sorted(ours.inner)[len(ours.inner) // 2]
@@ -259,17 +274,21 @@ def report(ours: Run, tshark: Run, packets: int) -> dict[str, object]:
         _row(mine, ours.peak_bytes, packets),
         _row(theirs, tshark.peak_bytes, packets),
         ["unstalk, start-up excluded", f"{inner:.2f} s", "", "", f"{packets / inner:,.0f}/s"],
+        _row(python.timing, python.peak_bytes, packets),
     ]
     print_table(["tool", "wall (median)", "CPU", "peak RSS", "packets"], rows)
     marks = " (* busy machine: wall > 1.2x CPU)" if mine.busy or theirs.busy else ""
     print(f"ratio tshark / unstalk: {ratio:.1f}x (target >= {RATIO_TARGET}x){marks}")
     print(f"ratio with start-up excluded for unstalk: {theirs.median / inner:.1f}x")
+    python_ratio = theirs.median / python.timing.median
+    print(f"ratio with the Python walk only (no C compiler): {python_ratio:.1f}x")
     peak_mb = ours.peak_bytes / 2**20
     print(f"unstalk peak memory: {peak_mb:.0f} MiB (target <= {PEAK_TARGET_MB} MB)")
     return {
         "ratio": ratio,
         "ratio_start_up_excluded": theirs.median / inner,
         "unstalk": {"walls": ours.walls, "cpus": ours.cpus, "inner": ours.inner},
+        "unstalk_python_walk": {"walls": python.walls, "cpus": python.cpus},
         "tshark": {"walls": tshark.walls, "cpus": tshark.cpus},
         "unstalk_peak_bytes": ours.peak_bytes,
         "tshark_peak_bytes": tshark.peak_bytes,
@@ -310,13 +329,16 @@ def bench(path: Path, args: argparse.Namespace) -> int:
     mix = ", ".join(f"{k} {100 * n / truth.packets:.1f}%" for k, n in truth.kinds.most_common())
     print(f"mix by packets: {mix}")
     print(f"command: {' '.join(tshark_command(path))}\n")
-    ours, theirs = Run("unstalk"), Run("tshark")
+    ours, theirs, python = Run("unstalk"), Run("tshark"), Run("unstalk, Python walk only")
     for _ in range(args.repeat):
         run_unstalk(path, ours)
         run_tshark(path, theirs)
-    same = compare(truth, ours, theirs)
+        run_unstalk(path, python, python_walk=True)
+    same = compare(truth, ours, theirs) and python.found == ours.found
+    if python.found != ours.found:
+        print("the Python walk found other names than the compiled walk")
     print(f"unstalk: {ours.notes}")
-    results = report(ours, theirs, truth.packets)
+    results = report(ours, theirs, truth.packets, python)
     if args.json:
         payload = {
             "machine": machine_info(),
@@ -342,9 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the capture here and keep it")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--python-walk", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker)
+        worker(args.worker, python_walk=args.python_walk)
         return 0
     print_machine(machine_info())
     print(f"     peer: {tshark_version()}\n")
