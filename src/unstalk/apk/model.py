@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NewType
 
+from unstalk.apk.fast_init import fast_init
+
 Sha256 = NewType("Sha256", str)
 """Lower-case hex SHA-256 of a file (certificate digests are upper-case, as in feeds)."""
 
@@ -24,6 +26,7 @@ class SignatureScheme(StrEnum):
     V31 = "v3.1"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Certificate:
     """An X.509 certificate; digests are of the raw DER bytes as stored in the APK."""
@@ -43,6 +46,7 @@ class Certificate:
     common_name: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Signer:
     """One signer of one scheme; ``certificates[0]`` is the signing certificate."""
@@ -54,6 +58,7 @@ class Signer:
     max_sdk: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Signing:
     """Everything the APK carries about who signed it.
@@ -89,6 +94,7 @@ class ComponentKind(StrEnum):
     PROVIDER = "provider"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class IntentFilter:
     actions: tuple[str, ...] = ()
@@ -98,6 +104,7 @@ class IntentFilter:
     priority: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MetaData:
     name: str
@@ -106,6 +113,7 @@ class MetaData:
     """The referenced resource's path inside the APK (e.g. ``res/xml/accessibility.xml``)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Component:
     kind: ComponentKind
@@ -126,6 +134,7 @@ class Component:
         return frozenset(a for f in self.intent_filters for a in f.actions)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PermissionRequest:
     name: str
@@ -134,6 +143,7 @@ class PermissionRequest:
     """Declared with ``uses-permission-sdk-23`` (asked only on Android 6 and later)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class XmlConfig:
     """A component's XML configuration (accessibility service, device admin policies ...)."""
@@ -145,6 +155,7 @@ class XmlConfig:
     """Tag names of nested elements (e.g. device-admin ``<uses-policies>`` entries)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Manifest:
     package: str
@@ -182,6 +193,7 @@ class Manifest:
         )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DexInfo:
     """One classes*.dex file: its string table size and the endpoints found in it."""
@@ -194,6 +206,7 @@ class DexInfo:
     ips: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FileHashes:
     sha256: Sha256
@@ -202,6 +215,7 @@ class FileHashes:
     size: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AppProfile:
     """Everything static analysis read from one APK."""
