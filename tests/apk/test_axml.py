@@ -152,6 +152,26 @@ def test_overlapping_attribute_records_cannot_blow_up() -> None:
         parse_axml(data)
 
 
+def _element_with_records(stride: int, count: int, records: bytes) -> bytes:
+    """A document of one element whose ``count`` attribute records sit ``stride`` apart."""
+    pool = string_pool(["r", "n", "v"])
+    ext = struct.pack("<IIHHHHHH", 0xFFFFFFFF, 0, 20, stride, count, 0, 0, 0)
+    start = chunk(0x0102, struct.pack("<II", 1, 0xFFFFFFFF), ext + records)
+    end = chunk(0x0103, struct.pack("<II", 1, 0xFFFFFFFF), struct.pack("<II", 0xFFFFFFFF, 0))
+    return chunk(0x0003, b"", pool + start + end)
+
+
+def test_attribute_records_are_read_at_any_stride() -> None:
+    name = struct.pack("<IIIHBBI", 0xFFFFFFFF, 1, 2, 8, 0, 0x03, 2)
+    number = struct.pack("<IIIHBBI", 0xFFFFFFFF, 1, 0xFFFFFFFF, 8, 0, 0x10, 7)
+    padded = parse_axml(_element_with_records(24, 2, name + bytes(4) + number + bytes(4))).root
+    assert [(a.name, a.text) for a in padded.attributes] == [("n", "v"), ("n", "7")]
+    packed = parse_axml(_element_with_records(20, 2, name + number)).root
+    assert packed.attributes == padded.attributes
+    aliased = parse_axml(_element_with_records(0, 3, number)).root
+    assert [a.text for a in aliased.attributes] == ["7", "7", "7"]
+
+
 def test_string_pool_claiming_too_many_strings_is_cut_to_its_size() -> None:
     data = bytearray(axml(manifest_tree()))
     data[8 + 8 : 8 + 12] = struct.pack("<I", 0xFFFFFFFF)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from unstalk.apk.fast_init import fast_init
 from unstalk.apk.model import (
     Component,
     ComponentKind,
@@ -66,6 +67,7 @@ _FOREGROUND_TYPES = (
 _SPECIAL_USE = 1 << 30
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ManifestResult:
     """The manifest and what could not be read in it (each a plain sentence)."""
@@ -150,7 +152,7 @@ def read_manifest(apk: ApkZip) -> ManifestResult:
         permissions=_permissions(root),
         components=components,
         declared_permissions=tuple(
-            n for p in root.iter("permission") if (n := p.get("name")) is not None
+            [n for p in root.iter("permission") if (n := p.get("name")) is not None]
         ),
         debuggable=bool(app is not None and _bool(app.attr("debuggable"))),
         allow_backup=_bool(app.attr("allowBackup")) if app is not None else None,
@@ -222,7 +224,7 @@ def _components(
         if not name:
             continue
         kind = _COMPONENT_TAGS[el.tag]
-        filters = tuple(_intent_filter(f) for f in el.iter("intent-filter"))
+        filters = tuple([_intent_filter(f) for f in el.iter("intent-filter")])
         target = el.get("targetActivity")
         found.append(
             Component(
@@ -232,7 +234,7 @@ def _components(
                 enabled=app_enabled and _bool(el.attr("enabled")) is not False,
                 permission=el.get("permission"),
                 intent_filters=filters,
-                meta_data=tuple(_meta_data(m, res) for m in el.iter("meta-data")),
+                meta_data=tuple([_meta_data(m, res) for m in el.iter("meta-data")]),
                 target_activity=class_name(package, target) if target else None,
                 foreground_service_type=_foreground_types(el.attr("foregroundServiceType")),
             )
@@ -254,14 +256,14 @@ def _intent_filter(el: Element) -> IntentFilter:
     return IntentFilter(
         actions=_names(el, "action"),
         categories=_names(el, "category"),
-        data_schemes=tuple(s for d in data if (s := d.get("scheme"))),
-        data_hosts=tuple(h for d in data if (h := d.get("host"))),
+        data_schemes=tuple([s for d in data if (s := d.get("scheme"))]),
+        data_hosts=tuple([h for d in data if (h := d.get("host"))]),
         priority=_int(el.attr("priority")),
     )
 
 
 def _names(el: Element, tag: str) -> tuple[str, ...]:
-    return tuple(n for child in el.iter(tag) if (n := child.get("name")))
+    return tuple([n for child in el.iter(tag) if (n := child.get("name"))])
 
 
 def _meta_data(el: Element, res: _Resources) -> MetaData:

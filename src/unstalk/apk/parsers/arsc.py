@@ -106,9 +106,10 @@ class StringPool:
     problems: tuple[str, ...] = ()
     _cache: dict[int, str] = field(default_factory=dict)
 
-    @classmethod
-    def empty(cls) -> StringPool:
-        return cls(b"", 0, 0, 0, 0, utf8=True)
+    @staticmethod
+    def empty() -> StringPool:
+        """A pool of no strings, shared: nothing is ever stored in one (see :meth:`get`)."""
+        return _EMPTY_POOL
 
     @classmethod
     def parse(cls, data: bytes, pos: int, size: int, *, name: str, path: str) -> StringPool:
@@ -129,7 +130,7 @@ class StringPool:
             pos + hsize,
             count,
             pos + strings_start,
-            min(strings_end, end),
+            strings_end if strings_end < end else end,
             utf8=bool(flags & _UTF8_FLAG),
             problems=problems,
         )
@@ -207,6 +208,9 @@ class StringPool:
         return _utf16(raw)
 
 
+_EMPTY_POOL = StringPool(b"", 0, 0, 0, 0, utf8=True)
+
+
 def _utf16(raw: bytes) -> str:
     return raw.decode("utf-16-le", "replace")
 
@@ -218,6 +222,11 @@ class _TypeChunk(NamedTuple):
     header_size: int
     size: int
     default_config: bool
+
+
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields in one C call (the class call runs a
+Python ``__new__``)."""
 
 
 @dataclass(slots=True)
@@ -272,16 +281,17 @@ class ResourceTable:
     def _index_package(self, pos: int, hsize: int, size: int) -> None:
         if hsize < 12:
             return
-        package_id = struct.unpack_from("<I", self.data, pos + 8)[0] & 0xFF
+        package_id = _U32.unpack_from(self.data, pos + 8)[0] & 0xFF
         package = self.packages.setdefault(package_id, _Package())
         for ctype, cpos, chsize, csize in self._chunks(pos + hsize, pos + size):
             if ctype != RES_TABLE_TYPE_TYPE or chsize < 8 + _TYPE_HEADER.size + 4:
                 continue
             type_id = self.data[cpos + 8]
             config_at = cpos + 8 + _TYPE_HEADER.size
-            config_size = struct.unpack_from("<I", self.data, config_at)[0]
-            config = self.data[config_at + 4 : min(config_at + config_size, cpos + chsize)]
-            chunk = _TypeChunk(cpos, chsize, csize, default_config=not config.strip(b"\0"))
+            config_size = _U32.unpack_from(self.data, config_at)[0]
+            config_end, chunk_end = config_at + config_size, cpos + chsize
+            config = self.data[config_at + 4 : config_end if config_end < chunk_end else chunk_end]
+            chunk = _new(_TypeChunk, (cpos, chsize, csize, not config.strip(b"\0")))
             package.types.setdefault(type_id, []).append(chunk)
 
     def resolve(self, res_id: int) -> str | None:
@@ -306,7 +316,10 @@ class ResourceTable:
         package = self.packages.get(res_id >> 24)
         chunks = package.types.get((res_id >> 16) & 0xFF, []) if package else []
         entry = res_id & 0xFFFF
-        ordered = sorted(chunks, key=lambda c: not c.default_config)
+        # Default configuration first, otherwise in file order.
+        ordered = [c for c in chunks if c.default_config] + [
+            c for c in chunks if not c.default_config
+        ]
         for chunk in ordered:
             try:
                 found = self._entry_value(chunk, entry)
@@ -355,5 +368,5 @@ def _entry_offset(data: bytes, table: int, flags: int, count: int, entry: int) -
     if flags & _FLAG_OFFSET16:
         off16 = struct.unpack_from("<H", data, table + 2 * entry)[0]
         return None if off16 == 0xFFFF else off16 * 4
-    off32: int = struct.unpack_from("<I", data, table + 4 * entry)[0]
+    off32: int = _U32.unpack_from(data, table + 4 * entry)[0]
     return None if off32 == NO_INDEX else off32

@@ -15,10 +15,11 @@ each is recorded in :attr:`XmlDocument.problems` and parsing goes on.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from unstalk.apk.fast_init import fast_init
 from unstalk.apk.parsers.arsc import (
     NO_INDEX,
     TYPE_INT_DEC,
@@ -206,9 +207,17 @@ class Element(NamedTuple):
 
     def iter(self, *tags: str) -> Iterator[Element]:
         """Direct children, only those with one of ``tags`` when given."""
-        return (c for c in self.children if not tags or c.tag in tags)
+        # A list, not a generator: a manifest has few children per element, and resuming
+        # a generator for each costs more than filtering them at once.
+        return iter([c for c in self.children if c.tag in tags] if tags else self.children)
 
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields in one C call (the class call runs a
+Python ``__new__``)."""
+
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class XmlDocument:
     root: Element
@@ -233,8 +242,6 @@ class _Parser:
         self.attributes = 0
         self.after_root = False
         self.unmapped = False
-        # Records at one offset decode once: a zero stride aliases 65535 attributes.
-        self.decoded: dict[int, Attribute] = {}
 
     def note(self, text: str) -> None:
         self.problems.append(f"{self.name}: {text}")
@@ -319,7 +326,7 @@ class _Parser:
 
     def _end_element(self) -> None:
         tag, namespace, attributes, children = self.stack.pop()
-        done = Element(tag, namespace, attributes, tuple(children))
+        done = _new(Element, (tag, namespace, attributes, tuple(children)))
         if self.stack:
             self.stack[-1][3].append(done)
         else:
@@ -328,7 +335,7 @@ class _Parser:
     def _attributes(
         self, first: int, stride: int, count: int, chunk_end: int
     ) -> tuple[Attribute, ...]:
-        if first + stride * max(0, count - 1) + _ATTR.size > chunk_end and count:
+        if count and first + stride * (count - 1) + _ATTR.size > chunk_end:
             self.note("an element's attributes overflow it (Android would refuse the file)")
         self.attributes += count
         if self.attributes > MAX_ATTRIBUTES:
@@ -336,33 +343,34 @@ class _Parser:
         stop = len(self.data) - _ATTR.size + 1
         if first >= stop:
             return ()
-        # A zero stride names one record ``count`` times (decoded once, see self.decoded).
-        places = (
-            range(first, min(first + stride * count, stop), stride) if stride else [first] * count
-        )
-        decoded = self.decoded
-        out: list[Attribute] = []
-        for at in places:
-            attr = decoded.get(at)
-            if attr is None:
-                attr = decoded[at] = self._attribute(at)
-            out.append(attr)
-        return tuple(out)
+        if not stride:
+            # A zero stride names one record ``count`` times: it is decoded once.
+            return self._decode([_ATTR.unpack_from(self.data, first)]) * count
+        last = first + stride * count
+        places = range(first, last if last < stop else stop, stride)
+        if stride == _ATTR.size:
+            # The layout compilers write: the records side by side, unpacked in one call.
+            return self._decode(_ATTR.iter_unpack(self.data[first : first + stride * len(places)]))
+        return self._decode([_ATTR.unpack_from(self.data, at) for at in places])
 
-    def _attribute(self, at: int) -> Attribute:
-        ns_idx, name_idx, raw_idx, _, _, vtype, vdata = _ATTR.unpack_from(self.data, at)
+    def _decode(self, records: Iterable[tuple[int, ...]]) -> tuple[Attribute, ...]:
         get = self.pool.get
-        namespace = get(ns_idx)
-        rid = self.res_ids[name_idx] if name_idx < len(self.res_ids) else 0
-        name = ANDROID_ATTRS_BY_ID.get(rid, "") if rid else ""
-        if not name:
-            name = get(name_idx) or (f"0x{rid:08x}" if rid else "")
-        if not self.res_ids and namespace == ANDROID_NS:
-            self.unmapped = True
-            rid = ANDROID_ATTRS.get(name, 0)
-        raw = get(raw_idx) if raw_idx != NO_INDEX else None
-        text = get(vdata) if vtype == TYPE_STRING else format_value(vtype, vdata, raw)
-        return Attribute(namespace, name, rid or None, vtype, vdata, raw, text)
+        res_ids = self.res_ids
+        mapped = len(res_ids)
+        out: list[Attribute] = []
+        for ns_idx, name_idx, raw_idx, _, _, vtype, vdata in records:
+            namespace = get(ns_idx)
+            rid = res_ids[name_idx] if name_idx < mapped else 0
+            name = ANDROID_ATTRS_BY_ID.get(rid, "") if rid else ""
+            if not name:
+                name = get(name_idx) or (f"0x{rid:08x}" if rid else "")
+            if not mapped and namespace == ANDROID_NS:
+                self.unmapped = True
+                rid = ANDROID_ATTRS.get(name, 0)
+            raw = get(raw_idx) if raw_idx != NO_INDEX else None
+            text = get(vdata) if vtype == TYPE_STRING else format_value(vtype, vdata, raw)
+            out.append(_new(Attribute, (namespace, name, rid or None, vtype, vdata, raw, text)))
+        return tuple(out)
 
 
 def parse_axml(data: bytes, *, name: str = "AndroidManifest.xml", path: str = "") -> XmlDocument:

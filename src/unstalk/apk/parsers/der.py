@@ -32,6 +32,8 @@ keeps the caches of what was read small."""
 
 SEQUENCE, SET, INTEGER, BIT_STRING, OCTET_STRING, OID = 0x30, 0x31, 0x02, 0x03, 0x04, 0x06
 _EXPLICIT_0, _IMPLICIT_1 = 0xA0, 0xA1
+_TBS_TAGS = (INTEGER, *[SEQUENCE] * 5)
+"""Serial number, signature algorithm, issuer, validity, subject, public key."""
 _TBS_TAIL = (0x81, 0x82, 0xA3)
 """issuerUniqueID, subjectUniqueID, extensions: what may follow the public key, in order."""
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
@@ -47,12 +49,13 @@ _ATTRIBUTE_NAMES: dict[str, str] = cms.CMSAttributeType._map
 
 def der_element(buf: bytes, pos: int, end: int) -> DerElement:
     """The element at ``pos``, which must end by ``end``."""
-    if pos + 2 > end:
+    start = pos + 2
+    if start > end:
         raise NotPlainDer
-    tag, length = buf[pos], buf[pos + 1]
+    tag = buf[pos]
+    length = buf[pos + 1]
     if tag & 0x1F == 0x1F:
         raise NotPlainDer
-    start = pos + 2
     if length > 0x7F:
         # One or two length bytes cover every real certificate: read without a slice.
         if length == 0x81 and start < end:
@@ -63,9 +66,10 @@ def der_element(buf: bytes, pos: int, end: int) -> DerElement:
             length, start = int.from_bytes(buf[start : start + 3], "big"), start + 3
         else:
             raise NotPlainDer
-    if start + length > end:
+    stop = start + length
+    if stop > end:
         raise NotPlainDer
-    return tag, start, start + length, pos
+    return tag, start, stop, pos
 
 
 def der_children(buf: bytes, parent: DerElement, *tags: int) -> list[DerElement]:
@@ -122,7 +126,7 @@ def certificate_fields(der: bytes) -> CertificateFields:
     fields = der_children(der, der_children(der, outer, SEQUENCE, SEQUENCE, BIT_STRING)[0])
     if fields and fields[0][0] == _EXPLICIT_0:
         der_children(der, fields.pop(0), INTEGER)
-    if tuple(f[0] for f in fields[:6]) != (INTEGER, *[SEQUENCE] * 5):
+    if tuple([f[0] for f in fields[:6]]) != _TBS_TAGS:
         raise NotPlainDer
     tail = [f[0] for f in fields[6:]]
     if tail != [tag for tag in _TBS_TAIL if tag in tail]:
@@ -166,6 +170,11 @@ class PlainSignerInfo(NamedTuple):
     signature: bytes
 
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields in one C call (the class call runs a
+Python ``__new__``)."""
+
+
 def plain_signed_data(
     raw: bytes, max_certificates: int, max_signer_infos: int
 ) -> tuple[list[PlainCertificate], list[PlainSignerInfo]]:
@@ -178,7 +187,7 @@ def plain_signed_data(
     if info[0] != SEQUENCE or oid_text(contents(raw, kind)) != _SIGNED_DATA:
         raise NotPlainDer
     fields = der_children(raw, der_children(raw, content, SEQUENCE)[0])
-    if tuple(f[0] for f in fields) not in _SIGNED_DATA_TAGS:
+    if tuple([f[0] for f in fields]) not in _SIGNED_DATA_TAGS:
         raise NotPlainDer
     elements = der_children(raw, fields[3])
     if not 0 < len(elements) <= max_certificates:
@@ -190,18 +199,21 @@ def plain_signed_data(
 
 def _certificate(der: bytes) -> PlainCertificate:
     serial, issuer, _, subject, key = certificate_fields(der)
-    return PlainCertificate(
-        der,
-        der_integer(der, serial),
-        encoded(der, issuer),
-        encoded(der, subject),
-        encoded(der, key),
+    return _new(
+        PlainCertificate,
+        (
+            der,
+            der_integer(der, serial),
+            encoded(der, issuer),
+            encoded(der, subject),
+            encoded(der, key),
+        ),
     )
 
 
 def _signer_info(raw: bytes, element: DerElement) -> PlainSignerInfo:
     fields = der_children(raw, element)
-    tags = tuple(f[0] for f in fields)
+    tags = tuple([f[0] for f in fields])
     signed = fields[3] if tags[3:4] == (_EXPLICIT_0,) else None
     tail = tags[4:] if signed else tags[3:]
     if element[0] != SEQUENCE or tags[:3] != (INTEGER, SEQUENCE, SEQUENCE):

@@ -131,7 +131,7 @@ def _check_signer(raw: RawSigner, digester: ContentDigester | None, out: _Collec
         if digester is not None:
             _check_digests(raw, digester)
         out.signers.append(
-            Signer(raw.scheme, tuple(c for c, _ in certificates), raw.min_sdk, raw.max_sdk)
+            Signer(raw.scheme, tuple([c for c, _ in certificates]), raw.min_sdk, raw.max_sdk)
         )
     for attribute_id, value in raw.attributes:
         if attribute_id == PROOF_OF_ROTATION_ATTR_ID and raw.scheme is not SignatureScheme.V2:

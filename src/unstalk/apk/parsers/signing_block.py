@@ -15,6 +15,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from unstalk.apk.fast_init import fast_init
 from unstalk.apk.model import Certificate, SignatureScheme
 from unstalk.apk.parsers.certs import certificate_from_der
 from unstalk.apk.parsers.zip import ApkZip
@@ -125,6 +126,7 @@ def _name(what: str, number: int) -> str:
     return f"{what} #{number}" if number else what
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SigningBlock:
     offset: int
@@ -264,6 +266,7 @@ def _read_sdk_range(signed: Cursor, outer: tuple[int, int], raw: RawSigner) -> N
         raw.problems.append(f"{raw.label}: its platform range is empty ({outer[0]} to {outer[1]}).")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LineageNode:
     certificate: Certificate

@@ -27,6 +27,7 @@ from itertools import islice
 
 from asn1crypto import algos, cms, core, x509  # type: ignore[import-untyped]
 
+from unstalk.apk.fast_init import fast_init
 from unstalk.apk.model import Certificate, SignatureScheme, Signer
 from unstalk.apk.parsers.certs import ASN1_ERRORS, certificate_from_der, name_text
 from unstalk.apk.parsers.der import (
@@ -58,6 +59,7 @@ _NOT_DATA = "its signed attributes do not declare plain data as the signed conte
 _WRONG_DIGEST = "the digest in its signed attributes does not match its .SF file"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class V1Signing:
     present: bool
@@ -77,7 +79,7 @@ def read_v1(zip: ApkZip, *, verify: bool = True, verify_digests: bool = True) ->
     """
     meta = [n for n in zip.names if n.startswith("META-INF/") and "/" not in n[9:]]
     signature_files = {n[:-3].upper(): n for n in meta if n.upper().endswith(".SF")}
-    blocks = sorted(n for n in meta if n.upper().endswith(SIGNATURE_BLOCK_EXTENSIONS))
+    blocks = sorted([n for n in meta if n.upper().endswith(SIGNATURE_BLOCK_EXTENSIONS)])
     out = _V1Reader(zip, verify=verify)
     if len(blocks) > MAX_V1_SIGNERS:
         out.problems.append(
@@ -154,7 +156,7 @@ def _block_certificates(
             encoded = [cert.dump() for cert in chain]
         except ASN1_ERRORS as e:
             raise ApkError(f"it is not valid PKCS#7 signed data ({_reason(e)})") from e
-    return tuple(certificate_from_der(der) for der in encoded), problem
+    return tuple([certificate_from_der(der) for der in encoded]), problem
 
 
 def _reason(error: BaseException) -> str:

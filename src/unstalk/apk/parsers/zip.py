@@ -167,7 +167,8 @@ class ApkZip:
         cached = self._cache.get(name)
         if cached is not None and len(cached) <= limit:
             return cached
-        budget = min(limit, MAX_TOTAL_READ - self._read_total)
+        left = MAX_TOTAL_READ - self._read_total
+        budget = limit if limit < left else left
         start = self._data_start(entry)
         if self._stored(entry):
             out = self._read_stored(entry, start, budget, limit)
@@ -218,7 +219,8 @@ class ApkZip:
         off = entry.local_header_offset
         if off < 0 or off + LFH.size > len(self._view):
             raise ApkError(f"the entry {entry.name!r} points outside the file", path=self.path)
-        sig, _, _, method, *_, name_len, extra_len = LFH.unpack_from(self._view, off)
+        header = LFH.unpack_from(self._view, off)
+        sig, method, name_len, extra_len = header[0], header[3], header[-2], header[-1]
         if sig != LFH_SIG:
             raise ApkError(
                 f"the entry {entry.name!r} has no local header where the directory says",
@@ -249,9 +251,10 @@ class ApkZip:
         produced = 0
         # Small input steps bound what one call can produce before the ratio check.
         for pos in range(start, end, _INFLATE_STEP):
+            step_end = pos + _INFLATE_STEP
             try:
                 part = inflater.decompress(
-                    self._view[pos : min(pos + _INFLATE_STEP, end)], budget - produced + 1
+                    self._view[pos : step_end if step_end < end else end], budget - produced + 1
                 )
             except zlib.error as e:
                 raise ApkError(f"the entry {entry.name!r} is damaged ({e})", path=self.path) from e

@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from unstalk.apk.fast_init import fast_init
 from unstalk.errors import ApkLimitError
 
 STORED = 0
@@ -53,6 +54,12 @@ class ZipEntry(NamedTuple):
         return self.compression_method == STORED
 
 
+_new = tuple.__new__
+"""Builds a named tuple from a tuple of its fields in one C call (the class call runs a
+Python ``__new__``)."""
+
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Eocd:
     offset: int
@@ -133,7 +140,7 @@ def read_cd(
         if name_end > limit:
             break
         name = data[pos + header : name_end].decode("utf-8", "replace")
-        entries.append(ZipEntry(name, method, csize, usize, lho + prefix, crc, flags))
+        entries.append(_new(ZipEntry, (name, method, csize, usize, lho + prefix, crc, flags)))
         pos = name_end + xlen + clen
     if len(entries) != eocd.entry_count:
         problems.append(
