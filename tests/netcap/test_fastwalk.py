@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import struct
 from types import ModuleType
+from typing import TypeVar
 
 import pytest
 
@@ -22,6 +23,7 @@ fastwalk: ModuleType = pytest.importorskip("unstalk.netcap._fastwalk")
 
 PHONE, SERVER = "192.168.1.20", "203.0.113.5"
 _Entry = tuple[fs.FlowState, bool]
+_State = TypeVar("_State")
 
 
 def _record(frame: bytes, sec: int, usec: int = 0) -> bytes:
@@ -42,7 +44,9 @@ def _done_flow(frame: bytes) -> tuple[Flow, dict[bytes, _Entry]]:
     return flow, {key: (state, True)}
 
 
-def _walk(data: bytes, udp: dict[bytes, _Entry], **changes: object) -> tuple[int, int, float, int]:
+def _walk(
+    data: bytes, udp: dict[bytes, tuple[_State, bool]], **changes: object
+) -> tuple[int, int, float, int]:
     args: dict[str, object] = {
         "pos": 0,
         "end": len(data),
@@ -93,6 +97,34 @@ def test_it_stops_untouched_at_the_first_packet_that_needs_the_python_code() -> 
     pos, number, ts, _ = _walk(data, udp)
     assert (pos, number, ts) == (16 + len(frame), 1, 101.0)
     assert (flow.packets, flow.last_seen) == (2, 101.0)
+
+
+class _PlainState:
+    """A state without slots: read through the ordinary attribute protocol."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.inspect = False
+        self.kind = fs.QUIC
+        self.flow = flow
+
+
+class _SlottedFlow(Flow):
+    """A subclass: its slots are found again for its own type."""
+
+    __slots__ = ()
+
+
+def test_states_and_flows_of_other_classes_get_the_same_counters() -> None:
+    frame = _udp_frame()
+    key = _IPV4.unpack_from(frame, 12)[5]
+    data = _record(frame, 101) + _record(frame, 103)
+    flows = []
+    for flow_class in (Flow, _SlottedFlow):
+        flow = flow_class(FlowKey(Transport.UDP, PHONE, 40000, SERVER, 443), 100.0, 100.0, 1, 60)
+        flows.append(flow)
+        udp = {key: (_PlainState(flow), True)}
+        assert _walk(data, udp)[1] == 2
+    assert all((f.packets, f.bytes, f.last_seen) == (3, 60 + 2 * 33, 103.0) for f in flows)
 
 
 def test_a_flow_still_inspected_is_left_to_the_python_code() -> None:

@@ -19,6 +19,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <structmember.h>
 
 #define MAX_FRAME 262144
 #define TCP 6
@@ -26,7 +27,71 @@
 #define SYN 0x02
 #define UDP_MIN (8u << 16)
 
-static PyObject *s_inspect, *s_kind, *s_flow, *s_last_seen, *s_timestamps, *s_packets, *s_bytes;
+/* An attribute read and written through its slot, as the slot's member descriptor
+ * would, when the object's type stores it in a plain slot (FlowState and Flow do);
+ * through the ordinary attribute protocol otherwise. A generic look-up per field was
+ * most of this module's time per packet. */
+typedef struct {
+    const char *text;
+    PyObject *name;
+    PyTypeObject *type; /* the type the offset was found for (a strong reference) */
+    Py_ssize_t offset;  /* -1: not a plain slot of that type */
+} Slot;
+
+static Slot s_inspect = {"inspect", NULL, NULL, -1}, s_kind = {"kind", NULL, NULL, -1},
+            s_flow = {"flow", NULL, NULL, -1}, s_last_seen = {"last_seen", NULL, NULL, -1},
+            s_timestamps = {"timestamps", NULL, NULL, -1},
+            s_packets = {"packets", NULL, NULL, -1}, s_bytes = {"bytes", NULL, NULL, -1};
+
+static void resolve(Slot *slot, PyTypeObject *type)
+{
+    PyObject *descr;
+    Py_INCREF(type);
+    Py_XSETREF(slot->type, type);
+    slot->offset = -1;
+    if (type->tp_getattro != PyObject_GenericGetAttr ||
+        type->tp_setattro != PyObject_GenericSetAttr)
+        return;
+    descr = PyObject_GetAttr((PyObject *)type, slot->name);
+    if (descr == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX && !(member->flags & READONLY))
+            slot->offset = member->offset;
+    }
+    Py_DECREF(descr);
+}
+
+/* obj.<slot>, a new reference; NULL with an error set when it has none. */
+static PyObject *get(PyObject *obj, Slot *slot)
+{
+    if (Py_TYPE(obj) != slot->type)
+        resolve(slot, Py_TYPE(obj));
+    if (slot->offset >= 0) {
+        PyObject *value = *(PyObject **)((char *)obj + slot->offset);
+        if (value != NULL)
+            return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(obj, slot->name);
+}
+
+/* obj.<slot> = value; 0, or -1 with an error set. */
+static int set(PyObject *obj, Slot *slot, PyObject *value)
+{
+    if (Py_TYPE(obj) != slot->type)
+        resolve(slot, Py_TYPE(obj));
+    if (slot->offset >= 0) {
+        PyObject **place = (PyObject **)((char *)obj + slot->offset);
+        PyObject *old = *place;
+        *place = Py_NewRef(value);
+        Py_XDECREF(old);
+        return 0;
+    }
+    return PyObject_SetAttr(obj, slot->name, value);
+}
 
 static uint32_t u32(const unsigned char *p, int big)
 {
@@ -94,7 +159,7 @@ static int read_header(const unsigned char *d, Py_ssize_t start, Py_ssize_t end,
  * 0 no, -1 error. HTTP is read on the client's side only. */
 static int http_skips(PyObject *state, int from_client, Header *h, long http)
 {
-    PyObject *kind = PyObject_GetAttr(state, s_kind);
+    PyObject *kind = get(state, &s_kind);
     long value;
     if (kind == NULL)
         return -1;
@@ -121,7 +186,7 @@ static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char 
     if (entry == NULL || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2)
         return NULL;
     state = PyTuple_GET_ITEM(entry, 0);
-    inspect = PyObject_GetAttr(state, s_inspect);
+    inspect = get(state, &s_inspect);
     if (inspect == NULL)
         return NULL;
     Py_DECREF(inspect);
@@ -133,16 +198,16 @@ static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char 
         if (skips <= 0)
             return NULL;
     }
-    flow = PyObject_GetAttr(state, s_flow);
+    flow = get(state, &s_flow);
     if (flow == NULL)
         return NULL;
     Py_DECREF(flow); /* the state keeps it alive */
     return flow;
 }
 
-static int add_to(PyObject *flow, PyObject *name, long long amount)
+static int add_to(PyObject *flow, Slot *slot, long long amount)
 {
-    PyObject *value = PyObject_GetAttr(flow, name), *sum;
+    PyObject *value = get(flow, slot), *sum;
     long long now;
     int failed;
     if (value == NULL)
@@ -154,7 +219,7 @@ static int add_to(PyObject *flow, PyObject *name, long long amount)
     sum = PyLong_FromLongLong(now + amount);
     if (sum == NULL)
         return -1;
-    failed = PyObject_SetAttr(flow, name, sum);
+    failed = set(flow, slot, sum);
     Py_DECREF(sum);
     return failed;
 }
@@ -162,7 +227,7 @@ static int add_to(PyObject *flow, PyObject *name, long long amount)
 /* Counters of one packet, as Extractor.add and the Python short cut update them. */
 static int count(PyObject *flow, double ts, long long length, double gap, Py_ssize_t max_bursts)
 {
-    PyObject *value = PyObject_GetAttr(flow, s_last_seen);
+    PyObject *value = get(flow, &s_last_seen);
     double seen;
     if (value == NULL)
         return -1;
@@ -176,7 +241,7 @@ static int count(PyObject *flow, double ts, long long length, double gap, Py_ssi
         if (now == NULL)
             return -1;
         if (ts - seen > gap) {
-            PyObject *bursts = PyObject_GetAttr(flow, s_timestamps);
+            PyObject *bursts = get(flow, &s_timestamps);
             if (bursts == NULL || !PyList_Check(bursts)) {
                 Py_XDECREF(bursts);
                 Py_DECREF(now);
@@ -191,12 +256,12 @@ static int count(PyObject *flow, double ts, long long length, double gap, Py_ssi
                 return -1;
             }
         }
-        failed = PyObject_SetAttr(flow, s_last_seen, now);
+        failed = set(flow, &s_last_seen, now);
         Py_DECREF(now);
         if (failed)
             return -1;
     }
-    if (add_to(flow, s_packets, 1) || add_to(flow, s_bytes, length))
+    if (add_to(flow, &s_packets, 1) || add_to(flow, &s_bytes, length))
         return -1;
     return 0;
 }
@@ -441,15 +506,16 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__fastwalk(void)
 {
+    Slot *all[] = {&s_inspect,    &s_kind,    &s_flow, &s_last_seen,
+                   &s_timestamps, &s_packets, &s_bytes};
+    size_t i;
     zero = PyLong_FromLong(0);
-    s_inspect = PyUnicode_InternFromString("inspect");
-    s_kind = PyUnicode_InternFromString("kind");
-    s_flow = PyUnicode_InternFromString("flow");
-    s_last_seen = PyUnicode_InternFromString("last_seen");
-    s_timestamps = PyUnicode_InternFromString("timestamps");
-    s_packets = PyUnicode_InternFromString("packets");
-    s_bytes = PyUnicode_InternFromString("bytes");
-    if (!zero || !s_inspect || !s_kind || !s_flow || !s_last_seen || !s_timestamps || !s_packets || !s_bytes)
+    if (zero == NULL)
         return NULL;
+    for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+        all[i]->name = PyUnicode_InternFromString(all[i]->text);
+        if (all[i]->name == NULL)
+            return NULL;
+    }
     return PyModule_Create(&module);
 }
