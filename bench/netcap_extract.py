@@ -8,9 +8,11 @@ In one run, on one file written by ``bench/pcapgen.py`` (a phone's traffic mix):
 - **unstalk**: a fresh Python process runs ``scan_capture`` (what ``unstalk check pcap``
   runs: the capture reader and the extractor in one pass, with the short cut for flows
   no longer inspected, compiled when the package was built with a C compiler), then
-  counts the DNS question names, TLS and QUIC SNIs and HTTP Hosts it found. Its peak
-  memory is the process's own high-water mark (``VmHWM`` in /proc/self/status, the
-  interpreter and imports included).
+  counts the DNS question names, TLS and QUIC SNIs and HTTP Hosts it found. As ``unstalk
+  check pcap`` does by default, the process shares the capture's flows with helper
+  processes, one per further CPU (at most 4 in all). Its peak memory is the process's
+  own high-water mark (``VmHWM`` in /proc/self/status, the interpreter and imports
+  included) plus the largest helper's.
 - **tshark**: ``tshark -n -r FILE -o tcp.reassemble_out_of_order:TRUE -d
   udp.port==443,quic -d tcp.port==5228,tls -T fields -e dns.qry.name -e
   tls.handshake.extensions_server_name -e http.host``, its output written to a file
@@ -20,9 +22,9 @@ In one run, on one file written by ``bench/pcapgen.py`` (a phone's traffic mix):
   heuristic) and none to TCP 5228, so when the phone's ephemeral port is one tshark
   binds to another protocol, that protocol wins and the SNI is lost (seed 7, 1M packets:
   frame 862163, a QUIC Initial from port 54328, decoded as Elasticsearch).
-- **unstalk, Python walk only**: the same without the compiled record walk
-  (``unstalk.netcap._fastwalk``), as an install without a C compiler runs; its names
-  must equal the compiled walk's.
+- **unstalk, 1 process**: the same in one process; and **1 process, Python walk only**:
+  without the compiled record walk (``unstalk.netcap._fastwalk``), as an install
+  without a C compiler runs. Both must find the same names.
 
 All are timed as whole processes, start-up included (wall clock, and CPU from
 ``wait4``); the ratio is tshark's wall time over unstalk's. unstalk's time inside
@@ -49,6 +51,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -79,6 +82,8 @@ TSHARK_OPTIONS = (
     "tcp.port==5228,tls",
 )
 PEAK_TARGET_MB = 300
+MAX_JOBS = 4
+"""As ``unstalk check pcap`` does by default: the CPUs, at most 4."""
 RATIO_TARGET = 10
 SHOWN_FRAMES = 10
 
@@ -120,13 +125,13 @@ def run_measured(command: Sequence[str], stdout: int) -> tuple[float, float, int
 # -- unstalk, in a process of its own ------------------------------------------------
 
 
-def worker(path: Path, *, python_walk: bool) -> None:
+def worker(path: Path, *, jobs: int, python_walk: bool) -> None:
     """Extract from ``path`` and print what was found, the time taken and the peak memory.
 
     ``python_walk``: leave the compiled record walk out, as an install without a C
     compiler does.
     """
-    from unstalk.netcap import scan as scan_module
+    from unstalk.netcap import scanner as scan_module
     from unstalk.netcap.scan import scan_capture
 
     if python_walk:
@@ -135,7 +140,7 @@ def worker(path: Path, *, python_walk: bool) -> None:
 
     started = time.perf_counter()
     with path.open("rb") as stream:
-        scan = scan_capture(stream, path=str(path))
+        scan = scan_capture(stream, path=str(path), jobs=jobs, source=str(path))
     summary, result = scan.summary, scan.extraction
     found: dict[str, Frames] = {name: {} for name in FIELDS}
     _note(found["dns"], ((r.name, r.number) for r in result.dns))
@@ -144,7 +149,8 @@ def worker(path: Path, *, python_walk: bool) -> None:
     seconds = time.perf_counter() - started
     report = {
         "seconds": seconds,
-        "vmhwm": _vmhwm(),
+        # The helper processes have ended: the largest one's peak, added to this one's.
+        "vmhwm": _vmhwm() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
         "packets": summary.packets,
         "skipped": summary.skipped.total,
         "flows": len(result.flows),
@@ -167,10 +173,10 @@ def _vmhwm() -> int:
     return 0
 
 
-def run_unstalk(path: Path, run: Run, *, python_walk: bool = False) -> None:
+def run_unstalk(path: Path, run: Run, *, jobs: int, python_walk: bool = False) -> None:
     with tempfile.TemporaryFile() as out:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path)]
-        command += ["--python-walk"] if python_walk else []
+        command += ["--jobs", str(jobs), *(["--python-walk"] if python_walk else [])]
         wall, cpu, peak, status = run_measured(command, out.fileno())
         out.seek(0)
         text = out.read().decode()
@@ -266,7 +272,9 @@ def explain_difference(name: str, ours: Frames, theirs: Frames, expected: Counte
         )
 
 
-def report(ours: Run, tshark: Run, packets: int, python: Run) -> dict[str, object]:
+def report(ours: Run, tshark: Run, packets: int, others: tuple[Run, Run]) -> dict[str, object]:
+    """Print the table and ratios; ``others``: one process, and one with the Python walk."""
+    alone, python = others
     mine, theirs = ours.timing, tshark.timing
     ratio = theirs.median / mine.median
     inner = sorted(ours.inner)[len(ours.inner) // 2]
@@ -274,20 +282,23 @@ def report(ours: Run, tshark: Run, packets: int, python: Run) -> dict[str, objec
         _row(mine, ours.peak_bytes, packets),
         _row(theirs, tshark.peak_bytes, packets),
         ["unstalk, start-up excluded", f"{inner:.2f} s", "", "", f"{packets / inner:,.0f}/s"],
+        _row(alone.timing, alone.peak_bytes, packets),
         _row(python.timing, python.peak_bytes, packets),
     ]
     print_table(["tool", "wall (median)", "CPU", "peak RSS", "packets"], rows)
     marks = " (* busy machine: wall > 1.2x CPU)" if mine.busy or theirs.busy else ""
     print(f"ratio tshark / unstalk: {ratio:.1f}x (target >= {RATIO_TARGET}x){marks}")
     print(f"ratio with start-up excluded for unstalk: {theirs.median / inner:.1f}x")
+    print(f"ratio with one process: {theirs.median / alone.timing.median:.1f}x")
     python_ratio = theirs.median / python.timing.median
-    print(f"ratio with the Python walk only (no C compiler): {python_ratio:.1f}x")
+    print(f"ratio with one process and the Python walk only (no C compiler): {python_ratio:.1f}x")
     peak_mb = ours.peak_bytes / 2**20
     print(f"unstalk peak memory: {peak_mb:.0f} MiB (target <= {PEAK_TARGET_MB} MB)")
     return {
         "ratio": ratio,
         "ratio_start_up_excluded": theirs.median / inner,
         "unstalk": {"walls": ours.walls, "cpus": ours.cpus, "inner": ours.inner},
+        "unstalk_one_process": {"walls": alone.walls, "cpus": alone.cpus},
         "unstalk_python_walk": {"walls": python.walls, "cpus": python.cpus},
         "tshark": {"walls": tshark.walls, "cpus": tshark.cpus},
         "unstalk_peak_bytes": ours.peak_bytes,
@@ -329,16 +340,21 @@ def bench(path: Path, args: argparse.Namespace) -> int:
     mix = ", ".join(f"{k} {100 * n / truth.packets:.1f}%" for k, n in truth.kinds.most_common())
     print(f"mix by packets: {mix}")
     print(f"command: {' '.join(tshark_command(path))}\n")
-    ours, theirs, python = Run("unstalk"), Run("tshark"), Run("unstalk, Python walk only")
+    jobs = min(os.cpu_count() or 1, MAX_JOBS)
+    ours, theirs = Run(f"unstalk, {jobs} processes"), Run("tshark")
+    alone, python = Run("unstalk, 1 process"), Run("unstalk, 1 process, Python walk only")
     for _ in range(args.repeat):
-        run_unstalk(path, ours)
+        run_unstalk(path, ours, jobs=jobs)
         run_tshark(path, theirs)
-        run_unstalk(path, python, python_walk=True)
-    same = compare(truth, ours, theirs) and python.found == ours.found
-    if python.found != ours.found:
-        print("the Python walk found other names than the compiled walk")
+        run_unstalk(path, alone, jobs=1)
+        run_unstalk(path, python, jobs=1, python_walk=True)
+    same = compare(truth, ours, theirs)
+    for other in (alone, python):
+        if other.found != ours.found:
+            same = False
+            print(f"{other.label} found other names than {ours.label}")
     print(f"unstalk: {ours.notes}")
-    results = report(ours, theirs, truth.packets, python)
+    results = report(ours, theirs, truth.packets, (alone, python))
     if args.json:
         payload = {
             "machine": machine_info(),
@@ -365,9 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--python-walk", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, python_walk=args.python_walk)
+        worker(args.worker, jobs=args.jobs, python_walk=args.python_walk)
         return 0
     print_machine(machine_info())
     print(f"     peer: {tshark_version()}\n")

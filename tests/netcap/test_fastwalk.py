@@ -17,7 +17,7 @@ from tests.netcap.gen import frames as F
 from unstalk.netcap import flowstate as fs
 from unstalk.netcap.extract import BURST_GAP, MAX_BURSTS
 from unstalk.netcap.model import Flow, FlowKey, Transport
-from unstalk.netcap.scan import _IPV4
+from unstalk.netcap.scanner import _IPV4
 
 fastwalk: ModuleType = pytest.importorskip("unstalk.netcap._fastwalk")
 
@@ -73,6 +73,8 @@ def _walk(
         BURST_GAP,
         MAX_BURSTS,
         fs.HTTP,
+        args.get("index", 0),
+        args.get("count", 1),
     )
     return result
 
@@ -225,6 +227,8 @@ def _walk_pcapng(
         MAX_BURSTS,
         fs.HTTP,
         1 << 24,
+        0,
+        1,
     )
     return result
 

@@ -5,7 +5,9 @@ never change a flow, an observation, a skip count or the summary, whatever the
 capture holds: every link type, IPv4 and IPv6, VLAN tags, fragments, records
 split across read chunks, damaged files and a port reused for a new connection.
 Every capture is read twice: with the compiled record walk (when the package was
-built with it) and with the walk in Python alone.
+built with it) and with the walk in Python alone. Nor must sharing the flows out
+between readers (as processes do for big files): every capture is also read in two
+and in three shares here, in one process, and put back together.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ from tests.netcap.gen.scenarios import (
     mixed_traffic,
     several_interfaces,
 )
-from unstalk.netcap import scan as scan_module
+from unstalk.netcap import scanner as scan_module
 from unstalk.netcap.extract import Extraction, Extractor
 from unstalk.netcap.model import CaptureSummary, NameSource
 from unstalk.netcap.parsers import readbuffer
+from unstalk.netcap.parts import join
 from unstalk.netcap.reader import iter_packets
-from unstalk.netcap.scan import Scan, scan_capture
+from unstalk.netcap.scan import Scan, Share, scan_capture, summary_of, walk_capture
 
 LINK_TYPES = (
     F.LINKTYPE_ETHERNET,
@@ -71,10 +74,20 @@ def _python_walk_only() -> Iterator[None]:
         setattr(scan_module, "_fastwalk", compiled)  # noqa: B010
 
 
+def _shared(data: bytes, count: int) -> Scan:
+    """The capture read in ``count`` shares in this process, as helper processes read it."""
+    readers = [
+        walk_capture(io.BytesIO(data), path="phone.pcap", share=Share(index, count))
+        for index in range(count)
+    ]
+    walks = [walked for _, walked in readers]
+    return Scan(summary_of(readers[0][0], walks), join([w.part for w in walks]))
+
+
 def _both_walks(data: bytes) -> list[Scan]:
-    scans = [scan_capture(io.BytesIO(data), path="phone.pcap")]
+    scans = [scan_capture(io.BytesIO(data), path="phone.pcap"), _shared(data, 2), _shared(data, 3)]
     with _python_walk_only():
-        scans.append(scan_capture(io.BytesIO(data), path="phone.pcap"))
+        scans += [scan_capture(io.BytesIO(data), path="phone.pcap"), _shared(data, 2)]
     return scans
 
 

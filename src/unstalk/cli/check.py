@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ from ._common import SEVERITY_STYLE
 FAIL_ON = ("feed", "medium", "low")
 """``feed``: only indicator matches set exit code 1; ``medium`` and ``low`` add heuristics."""
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
+MAX_JOBS = 4
+"""More processes than this gain little: each still walks every record of the capture."""
 """Show a progress bar when the files add up to at least this many bytes."""
 
 
@@ -81,6 +84,15 @@ def check() -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Use this feed instead of the one installed.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=min(os.cpu_count() or 1, MAX_JOBS),
+    show_default="the number of CPUs, at most 4",
+    help="Processes that share the reading of each capture of 32 MB or more; the result is "
+    "the same with any number.",
+)
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), help="Write here.")
 def check_pcap(
     files: tuple[Path, ...],
@@ -88,6 +100,7 @@ def check_pcap(
     allowlist: str | None,
     fail_on: str,
     feed_path: Path | None,
+    jobs: int,
     output: TextIO | None,
 ) -> None:
     """Look for stalkerware traffic in pcap or pcapng files (plain or gzip).
@@ -105,7 +118,7 @@ def check_pcap(
     allow, label = _allowlist(allowlist)
     feed = load_feed_path(feed_path) if feed_path else settings.feed_store().load()
     index = FeedIndex.build(feed)
-    outcomes = list(_check_all(files, index, allow, label))
+    outcomes = list(_check_all(files, index, allow, label, jobs))
     out = output or sys.stdout
     if fmt == "json":
         json.dump(_run_dict(feed, label, outcomes), out, indent=2)
@@ -138,9 +151,15 @@ def _allowlist(choice: str | None) -> tuple[AllowList | None, str | None]:
 
 
 def _check_all(
-    files: tuple[Path, ...], index: FeedIndex, allow: AllowList | None, label: str | None
+    files: tuple[Path, ...],
+    index: FeedIndex,
+    allow: AllowList | None,
+    label: str | None,
+    jobs: int,
 ) -> Iterator[_Outcome]:
     sizes = [_size(path) for path in files]
+    # Redrawn on each read rather than by a thread of its own: with no other thread
+    # running, the processes that share a big capture can be started by forking.
     progress = Progress(
         TextColumn("Reading {task.description}"),
         BarColumn(),
@@ -148,6 +167,7 @@ def _check_all(
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=False,
         disable=sum(sizes) < PROGRESS_FROM_BYTES,
     )
     with progress:
@@ -162,7 +182,8 @@ def _check_all(
                         index,
                         allowlist=allow,
                         allowlist_label=label,
-                        progress=lambda n: progress.advance(task, n),
+                        progress=lambda n: progress.update(task, advance=n, refresh=True),
+                        jobs=jobs,
                     ),
                 )
             except CaptureError as e:

@@ -266,49 +266,66 @@ static int count(PyObject *flow, double ts, long long length, double gap, Py_ssi
     return 0;
 }
 
-/* One frame data[start:stop] at time ``when``: 1 counted, 0 left to Python, -1 error. */
+/* What every frame is checked against: the flow tables, the constants of the Python
+ * code, and which flows this reader takes (see unstalk.netcap.scan.Share). */
+typedef struct {
+    PyObject *tcp, *udp;
+    double gap;
+    Py_ssize_t max_bursts;
+    long http, index, count;
+} Walk;
+
+/* One frame data[start:stop] at time ``when``: 1 taken (counted, or another reader's
+ * flow), 0 left to Python, -1 error. */
 static int take(const unsigned char *d, Py_ssize_t start, Py_ssize_t stop, double when,
-                PyObject *tcp, PyObject *udp, double gap, Py_ssize_t max_bursts, long http)
+                const Walk *w)
 {
     Header h;
     PyObject *flow;
     if (!read_header(d, start, stop, &h))
         return 0;
-    flow = counted_flow(tcp, udp, d, &h, http);
+    if (w->count > 1) {
+        /* the low bytes of the two ports, as share_of() combines them */
+        const unsigned char *ports = d + h.key_at + h.key_len - 4;
+        if ((long)(ports[1] ^ ports[3]) % w->count != w->index)
+            return 1;
+    }
+    flow = counted_flow(w->tcp, w->udp, d, &h, w->http);
     if (flow == NULL)
         return PyErr_Occurred() ? -1 : 0;
-    return count(flow, when, h.length, gap, max_bursts) ? -1 : 1;
+    return count(flow, when, h.length, w->gap, w->max_bursts) ? -1 : 1;
 }
 
 PyDoc_STRVAR(walk_doc,
     "walk(data, pos, end, header_size, big_endian, scale, tcp, udp, number, timestamp,\n"
-    "     partial, burst_gap, max_bursts, http) -> (pos, number, timestamp, partial)\n\n"
+    "     partial, burst_gap, max_bursts, http, index, count)\n"
+    "     -> (pos, number, timestamp, partial)\n\n"
     "Walk the classic pcap records of Ethernet frames in data[pos:end] while each one\n"
     "only adds to the counters of a flow found in ``tcp`` or ``udp`` (raw key to\n"
     "(state, from_client)) whose state no longer inspects, or whose state is of kind\n"
-    "``http`` and skips the packet. Returns where the first\n"
+    "``http`` and skips the packet; packets of flows that fall to another reader than\n"
+    "``index`` of ``count`` are passed over. Returns where the first\n"
     "record left to the caller starts, the number and time of the last frame walked\n"
     "and ``partial`` plus the number of walked frames captured in part.");
 
 static PyObject *walk(PyObject *self, PyObject *args)
 {
     Py_buffer view;
-    Py_ssize_t pos, end, size, max_bursts, partial;
-    long http;
+    Py_ssize_t pos, end, size, partial;
     int big;
     long long number;
-    double scale, ts, gap;
-    PyObject *tcp, *udp;
+    double scale, ts;
+    Walk w;
     const unsigned char *d;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*nnnpdO!O!Ldndnl", &view, &pos, &end, &size, &big, &scale,
-                          &PyDict_Type, &tcp, &PyDict_Type, &udp, &number, &ts, &partial, &gap,
-                          &max_bursts, &http))
+    if (!PyArg_ParseTuple(args, "y*nnnpdO!O!Ldndnlll", &view, &pos, &end, &size, &big, &scale,
+                          &PyDict_Type, &w.tcp, &PyDict_Type, &w.udp, &number, &ts, &partial,
+                          &w.gap, &w.max_bursts, &w.http, &w.index, &w.count))
         return NULL;
     d = (const unsigned char *)view.buf;
     if (end > view.len)
         end = view.len;
-    if (size < 16 || pos < 0 || scale <= 0) {
+    if (size < 16 || pos < 0 || scale <= 0 || w.count < 1 || w.index < 0 || w.index >= w.count) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "not a classic pcap record layout");
         return NULL;
@@ -321,7 +338,7 @@ static PyObject *walk(PyObject *self, PyObject *args)
         int taken;
         if (caplen > MAX_FRAME || stop > end)
             break;
-        taken = take(d, start, stop, when, tcp, udp, gap, max_bursts, http);
+        taken = take(d, start, stop, when, &w);
         if (taken < 0) {
             PyBuffer_Release(&view);
             return NULL;
@@ -416,7 +433,8 @@ static Py_ssize_t read_clocks(PyObject *clocks, Clock *out)
 
 PyDoc_STRVAR(walk_pcapng_doc,
     "walk_pcapng(data, pos, end, big_endian, clocks, tcp, udp, number, timestamp, partial,\n"
-    "            burst_gap, max_bursts, http, max_block) -> (pos, number, timestamp, partial)\n\n"
+    "            burst_gap, max_bursts, http, max_block, index, count)\n"
+    "            -> (pos, number, timestamp, partial)\n\n"
     "The same as walk() for the pcapng enhanced packet blocks of one section, from\n"
     "``pos``: ``clocks`` lists each interface's (link type, divisor, offset). Stops,\n"
     "untouched, at the first block that is not a whole enhanced packet block of an\n"
@@ -425,25 +443,26 @@ PyDoc_STRVAR(walk_pcapng_doc,
 static PyObject *walk_pcapng(PyObject *self, PyObject *args)
 {
     Py_buffer view;
-    Py_ssize_t pos, end, max_bursts, partial, max_block, nclocks;
+    Py_ssize_t pos, end, partial, max_block, nclocks;
     int big;
     long long number;
-    long http;
-    double ts, gap;
-    PyObject *clocks, *tcp, *udp;
+    double ts;
+    PyObject *clocks;
+    Walk w;
     Clock clock[MAX_CLOCKS];
     const unsigned char *d;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*nnpO!O!O!Ldndnln", &view, &pos, &end, &big, &PyList_Type,
-                          &clocks, &PyDict_Type, &tcp, &PyDict_Type, &udp, &number, &ts,
-                          &partial, &gap, &max_bursts, &http, &max_block))
+    if (!PyArg_ParseTuple(args, "y*nnpO!O!O!Ldndnlnll", &view, &pos, &end, &big, &PyList_Type,
+                          &clocks, &PyDict_Type, &w.tcp, &PyDict_Type, &w.udp, &number, &ts,
+                          &partial, &w.gap, &w.max_bursts, &w.http, &max_block, &w.index,
+                          &w.count))
         return NULL;
     d = (const unsigned char *)view.buf;
     if (end > view.len)
         end = view.len;
-    if (pos < 0) {
+    if (pos < 0 || w.count < 1 || w.index < 0 || w.index >= w.count) {
         PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "a negative position");
+        PyErr_SetString(PyExc_ValueError, "a negative position, or no such reader");
         return NULL;
     }
     nclocks = read_clocks(clocks, clock);
@@ -470,7 +489,7 @@ static PyObject *walk_pcapng(PyObject *self, PyObject *args)
             PyBuffer_Release(&view);
             return NULL;
         }
-        taken = take(d, pos + 28, pos + 28 + caplen, when, tcp, udp, gap, max_bursts, http);
+        taken = take(d, pos + 28, pos + 28 + caplen, when, &w);
         if (taken < 0) {
             PyBuffer_Release(&view);
             return NULL;

@@ -17,6 +17,8 @@ def walk(
     burst_gap: float,
     max_bursts: int,
     http: int,
+    index: int,
+    count: int,
     /,
 ) -> tuple[int, int, float, int]: ...
 def walk_pcapng(
@@ -34,5 +36,7 @@ def walk_pcapng(
     max_bursts: int,
     http: int,
     max_block: int,
+    index: int,
+    count: int,
     /,
 ) -> tuple[int, int, float, int]: ...

@@ -8,6 +8,7 @@ names the version; fields are only ever added within a version).
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 SCHEMA = "unstalk.network-check/1"
 NOTHING_FOUND = "No known stalkerware traffic found by these checks."
 MIN_USEFUL_SPAN = 300.0
+SHARE_FROM_BYTES = 32 * 1024 * 1024
+"""Captures at least this big may be read by several processes (smaller ones gain nothing)."""
 """Seconds: a shorter capture gets a limit saying apps may not have reported yet."""
 
 Progress = Callable[[int], None]
@@ -97,12 +100,14 @@ def check_capture(
     allowlist: AllowList | None = None,
     allowlist_label: str | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> NetworkCheckResult:
     """Check one capture file against the feed index and the heuristics.
 
-    Raises :class:`~unstalk.errors.CaptureError` when the file cannot be opened
-    or is not a capture; a file damaged part-way is checked up to the damage
-    and says so in ``limits``.
+    ``jobs``: processes that may share the reading of a big capture (the result is
+    the same with any number). Raises :class:`~unstalk.errors.CaptureError` when the
+    file cannot be opened or is not a capture; a file damaged part-way is checked up
+    to the damage and says so in ``limits``.
     """
     try:
         raw = path.open("rb", buffering=0)
@@ -111,8 +116,9 @@ def check_capture(
             f"{path}: cannot open the capture file ({e.strerror or e}).",
             advice="Check the file name and that you are allowed to read it.",
         ) from e
+    shared = jobs if _size(raw) >= SHARE_FROM_BYTES else 1
     with _CountingReader(raw, progress) as stream:
-        scan = scan_capture(stream, path=str(path))
+        scan = scan_capture(stream, path=str(path), jobs=shared, source=str(path))
     summary, extraction = scan.summary, scan.extraction
     observations = Observations(extraction.flows, extraction.dns, extraction.tls, extraction.http)
     detection = detect(observations, index, allowlist=allowlist)
@@ -131,6 +137,13 @@ def check_capture(
         allowlist=allowlist_label if allowlist is not None else None,
         malformed=malformed,
     )
+
+
+def _size(raw: io.FileIO) -> int:
+    try:
+        return os.fstat(raw.fileno()).st_size
+    except OSError:
+        return 0
 
 
 class _CountingReader(io.BufferedReader):

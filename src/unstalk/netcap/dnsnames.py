@@ -13,7 +13,15 @@ from collections import Counter
 from unstalk.netcap.model import DnsRecord, Transport
 from unstalk.netcap.parsers import dns
 
-__all__ = ["DNS_CACHE_MESSAGE", "DNS_CACHE_SIZE", "MAX_NAMES_PER_ADDRESS", "DnsBook"]
+__all__ = [
+    "DNS_CACHE_MESSAGE",
+    "DNS_CACHE_SIZE",
+    "MAX_NAMES_PER_ADDRESS",
+    "DnsBook",
+    "Resolved",
+    "join_resolved",
+    "name_for",
+]
 
 MAX_NAMES_PER_ADDRESS = 16
 DNS_CACHE_SIZE = 4096
@@ -21,6 +29,8 @@ DNS_CACHE_MESSAGE = 1500
 """Longest DNS message whose parse is cached: the cache holds a few MiB at most."""
 
 _Parsed = tuple[dns.DnsMessage, tuple[tuple[str, str], ...], tuple[str, ...]]
+Resolved = dict[str, list[tuple[float, str, int]]]
+"""Address to the ``(time, name, frame number)`` of the answers that gave it, oldest first."""
 
 
 class DnsBook:
@@ -29,7 +39,7 @@ class DnsBook:
     def __init__(self, malformed: Counter[str]) -> None:
         self.records: list[DnsRecord] = []
         self._malformed = malformed
-        self._resolved: dict[str, list[tuple[float, str]]] = {}
+        self.resolved: Resolved = {}
         self._cache: dict[bytes, _Parsed] = {}
 
     def message(
@@ -51,14 +61,7 @@ class DnsBook:
                 )
             )
         if response and message.questions:
-            self._remember(message.questions[0][0], message.answers, timestamp)
-
-    def name_for(self, address: str, before: float) -> str | None:
-        """The name most recently resolved to ``address`` at or before ``before``, if any."""
-        for timestamp, name in reversed(self._resolved.get(address, ())):
-            if timestamp <= before:
-                return name
-        return None
+            self._remember(message.questions[0][0], message.answers, seen)
 
     def _parsed(self, data: bytes) -> _Parsed | None:
         """The message, its ``(name, qtype name)`` questions and all it answers, or None."""
@@ -82,11 +85,42 @@ class DnsBook:
             self._cache[key] = parsed
         return parsed
 
-    def _remember(self, name: str, answers: tuple[dns.DnsAnswer, ...], timestamp: float) -> None:
+    def _remember(
+        self, name: str, answers: tuple[dns.DnsAnswer, ...], seen: tuple[int, float]
+    ) -> None:
         """Map each answered address to the name the client asked for (not a CNAME target)."""
+        number, timestamp = seen
         for answer in answers:
             for address in answer.addresses:
-                names = self._resolved.setdefault(address, [])
-                names.append((timestamp, name))
+                names = self.resolved.setdefault(address, [])
+                names.append((timestamp, name, number))
                 if len(names) > MAX_NAMES_PER_ADDRESS:
                     del names[0]
+
+
+def name_for(resolved: Resolved, address: str, before: float) -> str | None:
+    """The name most recently resolved to ``address`` at or before ``before``, if any."""
+    for timestamp, name, _ in reversed(resolved.get(address, ())):
+        if timestamp <= before:
+            return name
+    return None
+
+
+def join_resolved(books: list[Resolved]) -> Resolved:
+    """The book one reader of the whole capture would hold, from books of parts of its flows.
+
+    Each book keeps an address's last :data:`MAX_NAMES_PER_ADDRESS` answers in capture
+    order. The whole capture's last answers for an address are among the last ones of
+    the part each came from, so putting the parts' answers back in frame order and
+    keeping the last ones gives the same list.
+    """
+    if len(books) == 1:
+        return books[0]
+    joined: Resolved = {}
+    for book in books:
+        for address, names in book.items():
+            joined.setdefault(address, []).extend(names)
+    for address, names in joined.items():
+        names.sort(key=lambda entry: entry[2])
+        joined[address] = names[-MAX_NAMES_PER_ADDRESS:]
+    return joined

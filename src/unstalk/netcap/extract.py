@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from dataclasses import dataclass
 
 from unstalk.netcap import flowstate as fs
 from unstalk.netcap.dnsnames import DnsBook
 from unstalk.netcap.flowstate import FlowState, Seen, StreamLimitError, TcpStream
 from unstalk.netcap.model import (
-    DnsRecord,
     Flow,
     FlowKey,
     HttpRequest,
@@ -32,6 +30,7 @@ from unstalk.netcap.model import (
     Transport,
 )
 from unstalk.netcap.parsers import http, quic, tls
+from unstalk.netcap.parts import Extraction, ExtractionPart, join
 
 __all__ = ["Extraction", "Extractor"]
 
@@ -61,26 +60,15 @@ _Entry = tuple[FlowState, bool]
 _TableKey = tuple[str, int, str, int, Transport]
 
 
-@dataclass(frozen=True, slots=True)
-class Extraction:
-    """Everything the extractor found in one capture."""
-
-    flows: tuple[Flow, ...]
-    dns: tuple[DnsRecord, ...]
-    tls: tuple[TlsHello, ...]
-    """ClientHellos over TCP and in QUIC Initials (``quic_version`` set)."""
-    http: tuple[HttpRequest, ...]
-    malformed: dict[str, int]
-    """Payloads that could not be decoded, counted by ``protocol.reason``."""
-
-
 class Extractor:
     """Feed packets with :meth:`add`, in capture order; then call :meth:`finish` once."""
 
     def __init__(self) -> None:
         self._table: dict[_TableKey, _Entry] = {}
         self._flows: list[Flow] = []
-        self._open: dict[FlowState, None] = {}
+        self._open: dict[FlowState, int] = {}
+        """Flows holding bytes, oldest first, with the frame each started at."""
+        self._peak_open = 0
         self._tls: list[TlsHello] = []
         self._http: list[HttpRequest] = []
         self._malformed: Counter[str] = Counter()
@@ -179,21 +167,30 @@ class Extractor:
 
     def finish(self) -> Extraction:
         """Name the flows and return everything found."""
-        for state in list(self._open):
+        return join([self.close()])
+
+    def close(self) -> ExtractionPart:
+        """End reading (requests cut short by the capture's end are read); flows not yet named.
+
+        :func:`~unstalk.netcap.parts.join` names them and makes the extraction.
+        """
+        found = len(self._http)
+        late: list[tuple[int, HttpRequest]] = []
+        for state, opened in list(self._open.items()):
             if state.kind == fs.HTTP and state.client is not None and not state.http_count:
                 self._http_head(state, state.client.buf, state.last_client, final=True)
+                late.extend((opened, request) for request in self._http[found:])
+                del self._http[found:]
             self._stop(state)
-        for flow in self._flows:
-            if flow.name is None:
-                flow.name = self._dns.name_for(flow.key.server, flow.first_seen)
-                if flow.name is not None:
-                    flow.name_source = NameSource.DNS
-        return Extraction(
-            flows=tuple(self._flows),
-            dns=tuple(self._dns.records),
-            tls=tuple(self._tls),
-            http=tuple(self._http),
-            malformed=dict(self._malformed),
+        return ExtractionPart(
+            flows=self._flows,
+            dns=self._dns.records,
+            tls=self._tls,
+            http=self._http,
+            late_http=late,
+            malformed=self._malformed,
+            resolved=self._dns.resolved,
+            peak_open=self._peak_open,
         )
 
     # -- flow table ----------------------------------------------------------------
@@ -234,9 +231,12 @@ class Extractor:
         state.drop()
         self._open.pop(state, None)
 
-    def _track(self, state: FlowState) -> None:
-        self._open[state] = None
-        if len(self._open) > MAX_OPEN_STREAMS:
+    def _track(self, state: FlowState, number: int) -> None:
+        opened = self._open
+        opened.setdefault(state, number)
+        if len(opened) > self._peak_open:
+            self._peak_open = len(opened)
+        if len(opened) > MAX_OPEN_STREAMS:
             self._malformed["streams.too-many-open"] += 1
             self._stop(next(iter(self._open)))
 
@@ -278,7 +278,7 @@ class Extractor:
             stream = state.new_stream(
                 from_client, DNS_STREAM_LIMIT if state.kind == fs.DNS else STREAM_LIMIT
             )
-            self._track(state)
+            self._track(state, packet.number)
         try:
             grew = stream.add(seq, bytes(packet.payload))
         except StreamLimitError:
@@ -364,7 +364,7 @@ class Extractor:
             for initial in quic.read_initials(data, state.key_dcid):
                 if state.key_dcid is None:
                     state.key_dcid = initial.dcid
-                hello = self._crypto(state, initial)
+                hello = self._crypto(state, initial, packet.number)
                 if hello is not None:
                     self._record_hello(state, packet, hello, initial.version)
                     self._stop(state)
@@ -373,11 +373,13 @@ class Extractor:
             self._malformed[f"quic.{e.reason}"] += 1
             self._stop(state)
 
-    def _crypto(self, state: FlowState, initial: quic.InitialPacket) -> tls.ClientHello | None:
+    def _crypto(
+        self, state: FlowState, initial: quic.InitialPacket, number: int
+    ) -> tls.ClientHello | None:
         crypto = state.crypto
         if crypto is None:
             crypto = state.crypto = quic.CryptoStream()
-            self._track(state)
+            self._track(state, number)
         grew = False
         for offset, fragment in quic.crypto_frames(initial.payload):
             grew = crypto.add(offset, fragment) or grew
