@@ -5,21 +5,18 @@ It gives exactly what :func:`~unstalk.netcap.reader.iter_packets` feeding
 observations), in a fraction of the time. Most packets of a capture belong to
 connections already named or given up on (the bulk of a video stream, a download,
 a QUIC connection after its Initial), and for those only the flow's counters
-change. So each Ethernet frame carrying a well-formed IPv4 or IPv6 TCP/UDP header
-is first looked up by its raw address and port bytes; when its flow needs no more
-inspection, the counters are updated in place and no
-:class:`~unstalk.netcap.model.Packet` is built. DNS datagrams and SYNs of known
-flows are handed to the extractor without one either. Every other frame (the first
-packet of a flow, ClientHellos still being put together, anything unusual) takes
-the ordinary path: made into a ``Packet`` and handed to the extractor, which tells
-which flow it went to, so the next frames of that flow, in both directions, can
-take the short cut.
+change: :class:`~unstalk.netcap.scanner.Scanner` updates them in place without
+building a :class:`~unstalk.netcap.model.Packet`, and gives every other frame to
+the extractor.
 
-Classic pcap records are walked in place in the read buffer; pcapng records come
-from the ordinary record iterator. For classic pcap, the compiled walk of
+Classic pcap records are walked here in place in the read buffer; pcapng records
+come from the record iterator. For both, the compiled walk of
 :mod:`unstalk.netcap._fastwalk` (built with the package where a C compiler is at
-hand) takes the packets that only add to a finished flow's counters, nine in ten
-of a phone's capture, and leaves every other record to the code here.
+hand) takes the packets that only add to a flow's counters, nine in ten of a
+phone's capture, before they reach Python. Big captures can be shared out between
+processes by flow (:class:`Share`, :mod:`unstalk.netcap.shards`), each reader
+walking every record and taking in its own flows' packets; :func:`summary_of` and
+:func:`~unstalk.netcap.parts.join` put the readers' findings back together.
 """
 
 from __future__ import annotations
