@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +21,10 @@ from tests.apk.builder.apk import build_apk
 from tests.apk.builder.corpus import APPS_BY_PACKAGE
 from tests.apk.builder.spy_apps import FEED_PACKAGE
 from tests.netcap.gen.app_scenarios import http_capture
-from unstalk.web import create_app
+from unstalk.netcap import check as netcap_check
+from unstalk.netcap import shards
+from unstalk.netcap.scan import Scan
+from unstalk.web import create_app, filecheck
 from unstalk.web.jobs import JobRunner
 
 from .helpers import BASE_URL, accept_start, bundled_store
@@ -131,6 +135,33 @@ def test_capture_is_checked_for_traffic(checking: tuple[TestClient, str, FastAPI
     assert "hotspot.pcap" in text
     assert "HTTP" in text
     assert not _FORBIDDEN.search(text)
+
+
+def test_big_capture_shared_between_processes_gives_the_same_page(
+    checking: tuple[TestClient, str, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app runs checks in threads, so the helper processes are spawned, not forked.
+    client, token, _ = checking
+    capture = http_capture().scenario.pcap()
+    alone = _text(_finished(client, _upload(client, token, "hotspot.pcap", capture)))
+    shared_reads: list[int] = []
+    real = shards.scan_shared
+
+    def spy(stream: BinaryIO, *, path: str, source: str, jobs: int) -> Scan:
+        shared_reads.append(jobs)
+        return real(stream, path=path, source=source, jobs=jobs)
+
+    monkeypatch.setattr(netcap_check, "SHARE_FROM_BYTES", 0)
+    monkeypatch.setattr(filecheck, "default_jobs", lambda: 2)
+    monkeypatch.setattr(shards, "scan_shared", spy)
+    shared = _text(_finished(client, _upload(client, token, "hotspot.pcap", capture)))
+    assert shared_reads == [2]
+    assert _dated(shared) == _dated(alone)
+
+
+def _dated(text: str) -> str:
+    """A results page without the times it was made at."""
+    return re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?( UTC)?", "", text)
 
 
 def test_unknown_file_is_refused_and_not_kept(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from unstalk.netcap.check import (
     JsonValue,
     NetworkCheckResult,
     check_capture,
+    default_jobs,
     error_dict,
     flow_text,
     result_dict,
@@ -40,8 +40,6 @@ from ._common import SEVERITY_STYLE
 FAIL_ON = ("feed", "medium", "low")
 """``feed``: only indicator matches set exit code 1; ``medium`` and ``low`` add heuristics."""
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
-MAX_JOBS = 4
-"""More processes than this gain little: each still walks every record of the capture."""
 """Show a progress bar when the files add up to at least this many bytes."""
 
 
@@ -88,7 +86,7 @@ def check() -> None:
     "-j",
     "--jobs",
     type=click.IntRange(1, 64),
-    default=min(os.cpu_count() or 1, MAX_JOBS),
+    default=default_jobs(),
     show_default="the number of CPUs, at most 4",
     help="Processes that share the reading of each capture of 32 MB or more; the result is "
     "the same with any number.",

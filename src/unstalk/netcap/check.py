@@ -32,12 +32,19 @@ if TYPE_CHECKING:
 SCHEMA = "unstalk.network-check/1"
 NOTHING_FOUND = "No known stalkerware traffic found by these checks."
 MIN_USEFUL_SPAN = 300.0
+"""Seconds: a shorter capture gets a limit saying apps may not have reported yet."""
 SHARE_FROM_BYTES = 32 * 1024 * 1024
 """Captures at least this big may be read by several processes (smaller ones gain nothing)."""
-"""Seconds: a shorter capture gets a limit saying apps may not have reported yet."""
+MAX_JOBS = 4
+"""More processes than this gain little: each still walks every record of the capture."""
 
 Progress = Callable[[int], None]
 """Called with the number of file bytes just read (compressed bytes for a gzip file)."""
+
+
+def default_jobs() -> int:
+    """Processes to share a big capture between: the CPUs, at most :data:`MAX_JOBS`."""
+    return min(os.cpu_count() or 1, MAX_JOBS)
 
 
 @dataclass(frozen=True, slots=True)

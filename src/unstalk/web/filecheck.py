@@ -21,7 +21,7 @@ from unstalk.apk.analyse import Analyser
 from unstalk.feed.allowlist import AllowList
 from unstalk.feed.index import FeedIndex
 from unstalk.feed.model import Feed
-from unstalk.netcap.check import check_capture
+from unstalk.netcap.check import check_capture, default_jobs
 from unstalk.report.from_android import report_from_android
 from unstalk.report.from_apk import report_from_apks
 from unstalk.report.from_network import report_from_network
@@ -114,6 +114,7 @@ def _capture(saved: SavedFile, checker: Checker, progress: Progress, now: dateti
         allowlist=checker.allowlist(),
         allowlist_label=ALLOWLIST_LABEL,
         progress=read,
+        jobs=default_jobs(),
     )
     return report_from_network([result], created_at=now, feed=checker.feed.provenance)
 
