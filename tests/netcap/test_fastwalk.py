@@ -129,6 +129,30 @@ def test_states_and_flows_of_other_classes_get_the_same_counters() -> None:
     assert all((f.packets, f.bytes, f.last_seen) == (3, 60 + 2 * 33, 103.0) for f in flows)
 
 
+class _ForgettingState:
+    """A state whose ``inspect`` empties the flow table it was found in, as it is read."""
+
+    def __init__(self, flow: Flow, table: dict[bytes, tuple[_ForgettingState, bool]]) -> None:
+        self.flow = flow
+        self.table = table
+
+    @property
+    def inspect(self) -> bool:
+        self.table.clear()
+        return False
+
+
+def test_python_code_run_while_reading_a_state_cannot_pull_it_away() -> None:
+    frame = _udp_frame()
+    key = _IPV4.unpack_from(frame, 12)[5]
+    flow = Flow(FlowKey(Transport.UDP, PHONE, 40000, SERVER, 443), 100.0, 100.0, 1, 60)
+    udp: dict[bytes, tuple[_ForgettingState, bool]] = {}
+    udp[key] = (_ForgettingState(flow, udp), True)
+    data = _record(frame, 101) + _record(frame, 102)
+    assert _walk(data, udp)[1] == 1  # the first counted; the second finds no flow
+    assert flow.packets == 2
+
+
 def test_a_flow_still_inspected_is_left_to_the_python_code() -> None:
     frame = _udp_frame()
     flow, udp = _done_flow(frame)

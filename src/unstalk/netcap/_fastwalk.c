@@ -170,8 +170,8 @@ static int http_skips(PyObject *state, int from_client, Header *h, long http)
     return value == http && (!from_client || h->empty);
 }
 
-/* The flow of a packet that only adds to its counters, borrowed; NULL (no error
- * set) when the packet needs the Python code, NULL with an error on failure. */
+/* The flow of a packet that only adds to its counters, a new reference; NULL (no
+ * error set) when the packet needs the Python code, NULL with an error on failure. */
 static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char *d, Header *h,
                               long http)
 {
@@ -185,23 +185,22 @@ static PyObject *counted_flow(PyObject *tcp, PyObject *udp, const unsigned char 
     Py_DECREF(key);
     if (entry == NULL || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2)
         return NULL;
+    /* Held while read: a class other than FlowState may run Python code on access. */
+    Py_INCREF(entry);
     state = PyTuple_GET_ITEM(entry, 0);
     inspect = get(state, &s_inspect);
-    if (inspect == NULL)
-        return NULL;
-    Py_DECREF(inspect);
-    if (inspect != Py_False) {
-        int from_client = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1)), skips;
-        if (from_client < 0)
-            return NULL;
-        skips = http_skips(state, from_client, h, http);
-        if (skips <= 0)
-            return NULL;
+    flow = NULL;
+    if (inspect != NULL) {
+        int counted = inspect == Py_False;
+        Py_DECREF(inspect);
+        if (!counted) {
+            int from_client = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 1));
+            counted = from_client >= 0 && http_skips(state, from_client, h, http) > 0;
+        }
+        if (counted)
+            flow = get(state, &s_flow);
     }
-    flow = get(state, &s_flow);
-    if (flow == NULL)
-        return NULL;
-    Py_DECREF(flow); /* the state keeps it alive */
+    Py_DECREF(entry);
     return flow;
 }
 
@@ -282,6 +281,7 @@ static int take(const unsigned char *d, Py_ssize_t start, Py_ssize_t stop, doubl
 {
     Header h;
     PyObject *flow;
+    int failed;
     if (!read_header(d, start, stop, &h))
         return 0;
     if (w->count > 1) {
@@ -293,7 +293,9 @@ static int take(const unsigned char *d, Py_ssize_t start, Py_ssize_t stop, doubl
     flow = counted_flow(w->tcp, w->udp, d, &h, w->http);
     if (flow == NULL)
         return PyErr_Occurred() ? -1 : 0;
-    return count(flow, when, h.length, w->gap, w->max_bursts) ? -1 : 1;
+    failed = count(flow, when, h.length, w->gap, w->max_bursts);
+    Py_DECREF(flow);
+    return failed ? -1 : 1;
 }
 
 PyDoc_STRVAR(walk_doc,
@@ -364,7 +366,7 @@ static PyObject *walk(PyObject *self, PyObject *args)
 typedef struct {
     int usable;
     double divisor, offset;
-    PyObject *divisor_int; /* borrowed from the clocks list */
+    PyObject *divisor_int; /* a reference held until release_clocks() */
 } Clock;
 
 /* A frame's time, or -1.0 with an error set. */
@@ -412,6 +414,7 @@ static Py_ssize_t read_clocks(PyObject *clocks, Clock *out)
     for (i = 0; i < n; i++) {
         PyObject *clock = PyList_GET_ITEM(clocks, i);
         long long link, divisor, offset;
+        out[i].divisor_int = NULL;
         out[i].usable = PyTuple_Check(clock) && PyTuple_GET_SIZE(clock) == 3 &&
                         small_int(PyTuple_GET_ITEM(clock, 0), &link) &&
                         small_int(PyTuple_GET_ITEM(clock, 2), &offset) && link == 1 &&
@@ -420,7 +423,7 @@ static Py_ssize_t read_clocks(PyObject *clocks, Clock *out)
                         PyObject_RichCompareBool(PyTuple_GET_ITEM(clock, 1), zero, Py_GT) == 1;
         PyErr_Clear();
         if (out[i].usable) {
-            out[i].divisor_int = PyTuple_GET_ITEM(clock, 1);
+            out[i].divisor_int = Py_NewRef(PyTuple_GET_ITEM(clock, 1));
             out[i].divisor = small_int(out[i].divisor_int, &divisor) &&
                                      (unsigned long long)divisor <= EXACT
                                  ? (double)divisor
@@ -429,6 +432,13 @@ static Py_ssize_t read_clocks(PyObject *clocks, Clock *out)
         }
     }
     return n;
+}
+
+static void release_clocks(Clock *clocks, Py_ssize_t count)
+{
+    Py_ssize_t i;
+    for (i = 0; i < count; i++)
+        Py_CLEAR(clocks[i].divisor_int);
 }
 
 PyDoc_STRVAR(walk_pcapng_doc,
@@ -486,11 +496,13 @@ static PyObject *walk_pcapng(PyObject *self, PyObject *args)
             break;
         when = clock_time(&clock[if_id], ticks);
         if (when == -1.0 && PyErr_Occurred()) {
+            release_clocks(clock, nclocks);
             PyBuffer_Release(&view);
             return NULL;
         }
         taken = take(d, pos + 28, pos + 28 + caplen, when, &w);
         if (taken < 0) {
+            release_clocks(clock, nclocks);
             PyBuffer_Release(&view);
             return NULL;
         }
@@ -501,6 +513,7 @@ static PyObject *walk_pcapng(PyObject *self, PyObject *args)
         ts = when;
         partial += orig > caplen;
     }
+    release_clocks(clock, nclocks);
     PyBuffer_Release(&view);
     return Py_BuildValue("nLdn", pos, number, ts, partial);
 }
