@@ -24,6 +24,7 @@ from unstalk.hub.indicators.shared import (
     org_names,
     require_owner,
     revocations_of,
+    revoke,
     set_shares,
     shares_of,
     snapshot,
@@ -110,15 +111,7 @@ def update_family(session: Session, actor: Principal, family_id: int, patch: Fam
 def revoke_family(session: Session, actor: Principal, family_id: int, reason: str) -> Family:
     """Mark the family revoked with the reason; its indicators stop matching with it."""
     family = get_family(session, actor, family_id)
-    require_owner(actor, family, "revoke this family")
-    if family.status is RecordStatus.REVOKED:
-        raise Conflict("This family is revoked already.")
-    before = family.status.value
-    family.status = RecordStatus.REVOKED
-    family.revoked_reason = reason
-    details = {"before": {"status": before}, "after": {"status": "revoked"}, "reason": reason}
-    record(session, actor, "family.revoked", family, details)
-    mark_changed(session)
+    revoke(session, actor, family, "family", reason)
     return family
 
 

@@ -30,6 +30,7 @@ from unstalk.hub.indicators.shared import (
     org_names,
     require_owner,
     revocations_of,
+    revoke,
     set_shares,
     shares_of,
     snapshot,
@@ -185,15 +186,7 @@ def revoke_indicator(
 ) -> Indicator:
     """Mark the indicator revoked with the reason: it stays listed, and stops matching."""
     indicator = get_indicator(session, actor, indicator_id)
-    require_owner(actor, indicator, "revoke this indicator")
-    if indicator.status is RecordStatus.REVOKED:
-        raise Conflict("This indicator is revoked already.")
-    before = indicator.status.value
-    indicator.status = RecordStatus.REVOKED
-    indicator.revoked_reason = reason
-    details = {"before": {"status": before}, "after": {"status": "revoked"}, "reason": reason}
-    record(session, actor, "indicator.revoked", indicator, details)
-    mark_changed(session)
+    revoke(session, actor, indicator, "indicator", reason)
     return indicator
 
 

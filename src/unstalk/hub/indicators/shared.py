@@ -16,9 +16,10 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from unstalk.feed.model import TLP
-from unstalk.hub.db import AuditEntry, ObjectShare, Organisation
-from unstalk.hub.db.intel import SharedMixin
-from unstalk.hub.errors import Forbidden, InvalidInput
+from unstalk.hub.audit import record
+from unstalk.hub.db import AuditEntry, Family, Indicator, ObjectShare, Organisation
+from unstalk.hub.db.intel import RecordStatus, SharedMixin
+from unstalk.hub.errors import Conflict, Forbidden, InvalidInput
 from unstalk.hub.indicators.schemas import Revocation
 from unstalk.hub.principal import Principal
 from unstalk.hub.roles import Role, Scope
@@ -57,6 +58,24 @@ def require_owner(actor: Principal, obj: SharedMixin, action: str) -> None:
             f"Only the organisation that shared this object may {action}.",
             advice="Ask its source organisation, or propose a change through a dispute.",
         )
+
+
+def revoke(
+    session: Session, actor: Principal, obj: Family | Indicator, noun: str, reason: str
+) -> None:
+    """Mark a family or indicator revoked with the reason, as its owner, and audit it.
+
+    ``noun`` names the object in the refusal and the audit action (``family.revoked``).
+    """
+    require_owner(actor, obj, f"revoke this {noun}")
+    if obj.status is RecordStatus.REVOKED:
+        raise Conflict(f"This {noun} is revoked already.")
+    before = obj.status.value
+    obj.status = RecordStatus.REVOKED
+    obj.revoked_reason = reason
+    details = {"before": {"status": before}, "after": {"status": "revoked"}, "reason": reason}
+    record(session, actor, f"{noun}.revoked", obj, details)
+    mark_changed(session)
 
 
 def check_label(actor: Principal, tlp: TLP) -> None:
