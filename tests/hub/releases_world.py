@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-
-import uvicorn
-from fastapi import FastAPI
 
 from unstalk.feed.model import TLP, IndicatorKind, Role
 from unstalk.hub.db import Database, Family, Indicator, ObjectShare
@@ -154,24 +146,3 @@ def build_world(hub: Hub) -> World:
     }
     keys["admin"] = api_key(db, hub.admin, scopes_for(HubRole.COALITION_ADMIN), now=now)
     return World(source, named, other, green, keys, spy)
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """The app on a free loopback port, for clients that speak real HTTP."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

@@ -5,71 +5,26 @@ makes must go to the hub itself; anything else is blocked and fails the test.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Page
 
 from .conftest import Hub, make_hub
-from .helpers import ADMIN_EMAIL, BASE_URL, PASSWORD, bearer
+from .helpers import BASE_URL, PASSWORD, bearer
+from .live import local_only, needs_chromium, serve, sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     hub = make_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(hub.app, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield hub, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(hub.app) as url:
+        yield hub, url
     hub.db.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-def _sign_in(page: Page, origin: str) -> None:
-    page.goto(f"{origin}/")
-    page.get_by_label("E-mail address").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{origin}/")
 
 
 def _add_organisation(page: Page) -> None:
@@ -102,37 +57,26 @@ def _create_key(page: Page) -> str:
 
 
 def test_admin_adds_an_organisation_a_user_and_an_api_key(
-    served: tuple[Hub, str], browser: Browser, tmp_path: Path
+    served: tuple[Hub, str], tmp_path: Path
 ) -> None:
     hub, origin = served
-    blocked: list[str] = []
-
-    def route(route: Route) -> None:
-        if route.request.url.startswith(f"{origin}/"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context = browser.new_context(java_script_enabled=False)
-    context.route("**/*", route)
-    page = context.new_page()
-    _sign_in(page, origin)
-    assert page.get_by_role("heading", name="Coalition hub").is_visible()
-    _add_organisation(page)
-    assert page.get_by_role("heading", name="Refuge Network").is_visible()
-    assert page.get_by_text("lead@refuge.example").is_visible()
-    page.screenshot(path=tmp_path / "1-org.png", full_page=True)
-    _add_user(page)
-    assert page.get_by_role("cell", name="analyst@refuge.example", exact=True).is_visible()
-    secret = _create_key(page)
-    assert secret.startswith("uh_")
-    page.screenshot(path=tmp_path / "2-key.png", full_page=True)
-    page.goto(f"{origin}/keys")
-    assert page.get_by_role("button", name="Revoke feed sync").is_visible()
-    assert page.locator("#new-secret").count() == 0
-    with TestClient(hub.app, base_url=BASE_URL) as api:
-        orgs = api.get("/api/v1/orgs", headers=bearer(secret)).json()
-    assert {org["name"] for org in orgs} == {"Coalition", "Refuge Network"}
-    assert blocked == []
-    context.close()
+    with local_only(origin) as (context, blocked):
+        page = context.new_page()
+        sign_in(page, origin)
+        assert page.get_by_role("heading", name="Coalition hub").is_visible()
+        _add_organisation(page)
+        assert page.get_by_role("heading", name="Refuge Network").is_visible()
+        assert page.get_by_text("lead@refuge.example").is_visible()
+        page.screenshot(path=tmp_path / "1-org.png", full_page=True)
+        _add_user(page)
+        assert page.get_by_role("cell", name="analyst@refuge.example", exact=True).is_visible()
+        secret = _create_key(page)
+        assert secret.startswith("uh_")
+        page.screenshot(path=tmp_path / "2-key.png", full_page=True)
+        page.goto(f"{origin}/keys")
+        assert page.get_by_role("button", name="Revoke feed sync").is_visible()
+        assert page.locator("#new-secret").count() == 0
+        with TestClient(hub.app, base_url=BASE_URL) as api:
+            orgs = api.get("/api/v1/orgs", headers=bearer(secret)).json()
+        assert {org["name"] for org in orgs} == {"Coalition", "Refuge Network"}
+        assert blocked == []

@@ -8,69 +8,37 @@ go to the hub itself; anything else is blocked and fails the test.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page
 from sqlalchemy import select
 
 from unstalk.hub.db import AuditEntry, Indicator
 from unstalk.hub.db.intel import RecordStatus
 
 from .conftest import Hub, make_hub
+from .live import local_only, needs_chromium, serve, sign_in
 from .samples_helpers import C2, apk, install_inline_worker, wait
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, _sign_in
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     hub = make_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
     install_inline_worker(hub)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(hub.app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield hub, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(hub.app) as url:
+        yield hub, url
     hub.db.dispose()
 
 
 @pytest.fixture
-def local_only(served: tuple[Hub, str]) -> Iterator[tuple[BrowserContext, list[str]]]:
+def offline(served: tuple[Hub, str]) -> Iterator[tuple[BrowserContext, list[str]]]:
     """A browser context without JavaScript that lets only requests to the hub through."""
-    origin = served[1]
-    blocked: list[str] = []
-
-    def route(route: Route) -> None:
-        if route.request.url.startswith(f"{origin}/"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(java_script_enabled=False)
-        context.route("**/*", route)
-        yield context, blocked
-        browser.close()
+    with local_only(served[1]) as found:
+        yield found
 
 
 def _form(page: Page, button: str) -> Locator:
@@ -110,12 +78,12 @@ def _row(page: Page, header: str) -> str:
 
 
 def test_families_and_indicators_from_creation_to_revocation(
-    served: tuple[Hub, str], local_only: tuple[BrowserContext, list[str]], tmp_path: Path
+    served: tuple[Hub, str], offline: tuple[BrowserContext, list[str]], tmp_path: Path
 ) -> None:
     hub, origin = served
-    context, blocked = local_only
+    context, blocked = offline
     page = context.new_page()
-    _sign_in(page, origin)
+    sign_in(page, origin)
     _add_family(page)
     assert page.get_by_role("heading", name="Spy Phone Pro").is_visible()
     _form(page, "Save family").get_by_label("Other names (comma-separated)").fill("SpyPhone, SPP")
@@ -159,12 +127,12 @@ def test_families_and_indicators_from_creation_to_revocation(
 
 
 def test_share_an_apk_read_its_analysis_and_accept_a_proposal(
-    served: tuple[Hub, str], local_only: tuple[BrowserContext, list[str]], tmp_path: Path
+    served: tuple[Hub, str], offline: tuple[BrowserContext, list[str]], tmp_path: Path
 ) -> None:
     hub, origin = served
-    context, blocked = local_only
+    context, blocked = offline
     page = context.new_page()
-    _sign_in(page, origin)
+    sign_in(page, origin)
     _add_family(page)
     tracker = tmp_path / "tracker.apk"
     tracker.write_bytes(apk())

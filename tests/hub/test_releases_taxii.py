@@ -21,7 +21,8 @@ from unstalk.hub.releases.taxii import MEDIA_TAXII, collection_id
 
 from .conftest import Hub, make_hub
 from .helpers import BASE_URL
-from .releases_world import LABELS, World, add_family, add_indicator, build_world, domain, serve
+from .live import serve
+from .releases_world import LABELS, World, add_family, add_indicator, build_world, domain
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from unstalk.feed.store import FeedStore
 
 from .conftest import Hub, make_hub
 from .helpers import BASE_URL, bearer
-from .releases_world import World, build_world, domain, serve
+from .live import serve
+from .releases_world import World, build_world, domain
 
 
 @pytest.fixture
