@@ -1,4 +1,4 @@
-"""The hub on a real loopback socket, and Debian's chromium looking at it offline.
+"""Debian's chromium looking at the hub offline (serve it with ``tests.web.serving``).
 
 Browser tests sign in without JavaScript and let only requests to the hub through:
 anything else the page asks for is refused and listed, and the tests assert that
@@ -7,15 +7,10 @@ list stays empty.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
 from tests.web.helpers import CHROMIUM, CHROMIUM_ARGS
@@ -25,27 +20,6 @@ from .helpers import ADMIN_EMAIL, PASSWORD
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
 )
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """The app on a free loopback port, for clients that speak real HTTP."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @contextmanager

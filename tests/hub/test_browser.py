@@ -12,9 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page
 
+from tests.web.serving import serving
+
 from .conftest import Hub, make_hub
 from .helpers import BASE_URL, PASSWORD, bearer
-from .live import local_only, needs_chromium, serve, sign_in
+from .live import local_only, needs_chromium, sign_in
 
 pytestmark = needs_chromium
 
@@ -22,7 +24,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     hub = make_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         yield hub, url
     hub.db.dispose()
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web.serving import serving
+
 from .conftest import Hub, make_hub
 from .consensus_world import World, build_world
 from .helpers import BASE_URL
-from .live import local_only, needs_chromium, serve, sign_in
+from .live import local_only, needs_chromium, sign_in
 
 pytestmark = needs_chromium
 
@@ -19,7 +21,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[World, str]]:
     hub: Hub = make_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
-    with serve(hub.app) as url, TestClient(hub.app, base_url=BASE_URL) as client:
+    with serving(hub.app) as url, TestClient(hub.app, base_url=BASE_URL) as client:
         yield build_world(hub, client), url
     hub.db.dispose()
 

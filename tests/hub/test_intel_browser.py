@@ -15,11 +15,12 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page
 from sqlalchemy import select
 
+from tests.web.serving import serving
 from unstalk.hub.db import AuditEntry, Indicator
 from unstalk.hub.db.intel import RecordStatus
 
 from .conftest import Hub, make_hub
-from .live import local_only, needs_chromium, serve, sign_in
+from .live import local_only, needs_chromium, sign_in
 from .samples_helpers import C2, apk, install_inline_worker, wait
 
 pytestmark = needs_chromium
@@ -29,7 +30,7 @@ pytestmark = needs_chromium
 def served(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     hub = make_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
     install_inline_worker(hub)
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         yield hub, url
     hub.db.dispose()
 

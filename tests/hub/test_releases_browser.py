@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.serving import serving
+
 from .conftest import Hub, make_hub
-from .live import local_only, needs_chromium, serve, sign_in
+from .live import local_only, needs_chromium, sign_in
 from .releases_world import build_world
 
 pytestmark = needs_chromium
@@ -18,7 +20,7 @@ pytestmark = needs_chromium
 def served(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     hub = make_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
     build_world(hub)
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         yield hub, url
     hub.db.dispose()
 

@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from taxii2client.v21 import Collection, Server, as_pages
 
+from tests.web.serving import serving
 from unstalk.feed.model import TLP, IndicatorKind, Role
 from unstalk.hub.db import ObjectShare, Organisation
 from unstalk.hub.releases.taxii import MEDIA_TAXII, collection_id
 
 from .conftest import Hub, make_hub
 from .helpers import BASE_URL
-from .live import serve
 from .releases_world import LABELS, World, add_family, add_indicator, build_world, domain
 
 
@@ -30,7 +30,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, World
     tmp = tmp_path_factory.mktemp("taxii")
     hub = make_hub(f"sqlite:///{tmp / 'hub.db'}", tmp, api_burst=10_000)
     world = build_world(hub)
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         yield hub, world, url
     hub.db.dispose()
 

@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
 
+from tests.web.serving import serving
 from unstalk.cli.main import EXIT_INCOMPLETE, EXIT_USAGE, cli
 from unstalk.feed.model import TLP
 from unstalk.feed.store import FeedStore
 
 from .conftest import Hub, make_hub
 from .helpers import BASE_URL, bearer
-from .live import serve
 from .releases_world import World, build_world, domain
 
 
@@ -31,7 +31,7 @@ def published(tmp_path: Path) -> Iterator[tuple[Hub, str, str]]:
         answer = client.post("/api/v1/releases", headers=bearer(world.keys["admin"]))
         assert answer.status_code == 201
         key = str(answer.json()["public_key"])
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         yield hub, url, key
     hub.db.dispose()
 
@@ -100,7 +100,7 @@ def test_hub_needs_a_key_and_a_release(tmp_path: Path) -> None:
     code, output, _ = _update(tmp_path, "--hub", "http://127.0.0.1:9")
     assert code == EXIT_USAGE and "--key" in output
     hub = make_hub(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         code, output, store = _update(
             tmp_path, "--hub", url, "--key", base64.b64encode(raw).decode()
@@ -124,7 +124,7 @@ def test_imported_echap_feed_round_trips_through_a_release(tmp_path: Path) -> No
         assert (
             client.post("/api/v1/releases", headers=bearer(world.keys["admin"])).status_code == 201
         )
-    with serve(hub.app) as url:
+    with serving(hub.app) as url:
         key = client.get("/feed/releases.json").json()["public_key"]
         code, output, store = _update(tmp_path, "--hub", url, "--key", key)
     hub.db.dispose()

@@ -1,4 +1,4 @@
-"""Serve an app with uvicorn on a free loopback port, for the browser tests."""
+"""Serve an app with uvicorn on a free loopback port, for tests that speak real HTTP."""
 
 from __future__ import annotations
 
@@ -33,3 +33,4 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
