@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from unstalk import __version__
@@ -135,39 +135,36 @@ Next = Annotated[str | None, Query(alias="next", max_length=20)]
 Types = Annotated[str | None, Query(alias="match[type]", max_length=500)]
 
 
-@router.get(f"/{API_ROOT}/collections/{{cid}}/objects/", response_class=Response)
-def objects(
-    request: Request,
-    cid: str,
+def _page_query(
     added_after: str | None = None,
     limit: Limit = None,
     next_token: Next = None,
     types: Types = None,
-) -> Response:
+) -> _PageQuery:
+    return _PageQuery(added_after, limit, next_token, types)
+
+
+PageQuery = Annotated[_PageQuery, Depends(_page_query)]
+"""The paging and filter parameters the objects and manifest endpoints share."""
+
+
+@router.get(f"/{API_ROOT}/collections/{{cid}}/objects/", response_class=Response)
+def objects(request: Request, cid: str, query: PageQuery) -> Response:
     """STIX 2.1 objects of one collection, oldest first, ``limit`` at a time."""
-    query = _PageQuery(added_after, limit, next_token, types)
-
-    def build(user: Principal) -> Response:
-        page = _page(request, user, cid, query)
-        return _json(taxii.envelope(page), headers=_headers(page))
-
-    return _answer(request, build)
+    return _paged(request, cid, query, taxii.envelope)
 
 
 @router.get(f"/{API_ROOT}/collections/{{cid}}/manifest/", response_class=Response)
-def manifest(
-    request: Request,
-    cid: str,
-    added_after: str | None = None,
-    limit: Limit = None,
-    next_token: Next = None,
-    types: Types = None,
-) -> Response:
+def manifest(request: Request, cid: str, query: PageQuery) -> Response:
     """What the objects endpoint would give, without the objects themselves."""
-    query = _PageQuery(added_after, limit, next_token, types)
+    return _paged(request, cid, query, taxii.manifest)
 
+
+def _paged(
+    request: Request, cid: str, query: _PageQuery, body: Callable[[taxii.Page], taxii.JsonObject]
+) -> Response:
     def build(user: Principal) -> Response:
         page = _page(request, user, cid, query)
-        return _json(taxii.manifest(page), headers=_headers(page))
+        return _json(body(page), headers=_headers(page))
 
     return _answer(request, build)
