@@ -130,6 +130,13 @@ def test_pages_cover_everything_once_with_date_headers(setup: tuple[Hub, World, 
     first = answer.headers["X-TAXII-Date-Added-First"]
     last = answer.headers["X-TAXII-Date-Added-Last"]
     assert first.endswith("Z") and first <= last
+    only = {"match[type]": "malware"}
+    auth = ("x", world.keys["Source"])
+    malware = requests.get(clear.objects_url, params=only, auth=auth, timeout=10).json()
+    manifest_url = clear.objects_url.replace("/objects/", "/manifest/")
+    listed = requests.get(manifest_url, params=only, auth=auth, timeout=10).json()
+    assert malware["objects"] and {o["type"] for o in malware["objects"]} == {"malware"}
+    assert [o["id"] for o in listed["objects"]] == [o["id"] for o in malware["objects"]]
 
 
 def test_added_after_gives_only_what_changed_since(setup: tuple[Hub, World, str]) -> None:
