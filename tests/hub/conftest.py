@@ -113,3 +113,9 @@ def any_hub(database_url: str, tmp_path: Path) -> Iterator[Hub]:
 def client(hub: Hub) -> Iterator[TestClient]:
     with TestClient(hub.app, base_url=BASE_URL) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient) -> TestClient:
+    """The ``client`` fixture, under the name the indicator and permission tests use."""
+    return client

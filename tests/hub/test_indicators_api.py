@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -11,19 +9,12 @@ from sqlalchemy import select
 from unstalk.hub.db import AuditEntry
 
 from .conftest import Hub
-from .helpers import BASE_URL
 from .indicators_world import World, add_family, add_indicator, build_world
 
 
 @pytest.fixture
 def world(hub: Hub) -> World:
     return build_world(hub)
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(hub.app, base_url=BASE_URL) as client:
-        yield client
 
 
 def _audit(hub: Hub, action: str) -> list[AuditEntry]:

@@ -5,12 +5,10 @@ Look-ups over the import answer as ``unstalk feed match`` does over the same fee
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import click
-import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -25,14 +23,7 @@ from unstalk.hub.db.intel import Classification, RecordStatus
 from unstalk.hub.indicators.echap_import import GONE_REASON, import_echap
 
 from .conftest import Hub
-from .helpers import BASE_URL
 from .indicators_world import World, build_world, small_feed
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(hub.app, base_url=BASE_URL) as client:
-        yield client
 
 
 def _import(hub: Hub, feed: feed_model.Feed) -> dict[str, object]:

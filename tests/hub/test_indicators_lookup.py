@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -24,19 +22,13 @@ from unstalk.hub.indicators.service import (
 from unstalk.hub.principal import Principal
 
 from .conftest import Hub
-from .helpers import BASE_URL, Ticker, principal
+from .helpers import Ticker, principal
 from .indicators_world import World, add_family, add_indicator, build_world, small_feed
 
 
 @pytest.fixture
 def world(hub: Hub) -> World:
     return build_world(hub)
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(hub.app, base_url=BASE_URL) as client:
-        yield client
 
 
 def test_a_lookup_answers_like_feed_match_with_parent_domains_and_cidrs(

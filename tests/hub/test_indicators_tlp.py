@@ -8,8 +8,6 @@ ask every endpoint, and must see exactly what the label allows, no more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -31,12 +29,6 @@ SEES = {
 @pytest.fixture
 def world(hub: Hub) -> World:
     return build_world(hub)
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(hub.app, base_url=BASE_URL) as client:
-        yield client
 
 
 def _value(label: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +13,7 @@ from unstalk.hub.roles import Role
 from unstalk.hub.schemas import UserIn
 
 from .conftest import Hub
-from .helpers import BASE_URL, PASSWORD, add_org, api_key, bearer, principal, scopes_for
+from .helpers import PASSWORD, add_org, api_key, bearer, principal, scopes_for
 
 
 class Actors:
@@ -43,12 +43,6 @@ class Actors:
 @pytest.fixture
 def actors(hub: Hub) -> Actors:
     return Actors(hub)
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(hub.app, base_url=BASE_URL) as client:
-        yield client
 
 
 Action = Callable[[TestClient, Actors, dict[str, str]], Response]
