@@ -21,18 +21,21 @@ SEVERITY_STYLE = {
 
 _F = TypeVar("_F", bound=Callable[..., object])
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; json for tools.",
+)
+"""``--format table|json``, as every check has it."""
+
 
 def check_output_options(command: _F) -> _F:
     """``--format table|json``, ``-o FILE`` and ``--feed PATH``, as every phone check has them."""
     decorators = (
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(["table", "json"]),
-            default="table",
-            show_default=True,
-            help="table for people; json for tools.",
-        ),
+        format_option,
         click.option(
             "-o",
             "--output",

@@ -35,7 +35,7 @@ from unstalk.netcap.check import (
 from unstalk.netcap.findings import NetworkFinding, Seen
 
 from . import settings
-from ._common import SEVERITY_STYLE
+from ._common import SEVERITY_STYLE, format_option
 
 FAIL_ON = ("feed", "medium", "low")
 """``feed``: only indicator matches set exit code 1; ``medium`` and ``low`` add heuristics."""
@@ -53,14 +53,7 @@ def check() -> None:
 
 @check.command("pcap")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people; json for tools.",
-)
+@format_option
 @click.option(
     "--allowlist",
     metavar="tinycheck|FILE",
